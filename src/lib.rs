@@ -4,10 +4,18 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod credential;
 pub mod digest;
 pub mod error;
+pub mod options;
+pub(crate) mod pipeline;
 pub mod reference;
 
+pub use credential::{
+    AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential, ExchangeGrantType,
+    ExchangeOptions, Secret, TokenCredential, TokenGrantType,
+};
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
+pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use reference::{Reference, TagOrDigest};

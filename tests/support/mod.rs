@@ -8,17 +8,20 @@
 //! - [`TokenIssuer`]: the Docker token endpoint (`GET /token?service=..&scope=..`) that signs ES256 JWTs the
 //!   registry accepts; counts requests per scope.
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
+//! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
 //! - Helpers: [`free_port`], [`sha256_hex`], [`pseudo_random`], [`pseudo_random_reader`], [`require_tool`].
 //!
 //! Everything is std-only blocking code and binds to 127.0.0.1 only.
 #![allow(dead_code, unused_imports)]
 
 pub mod fault_proxy;
+pub mod http;
 pub mod registry;
 pub mod token_issuer;
 
-pub use fault_proxy::FaultProxy;
-pub use registry::{Registry, RegistryBuilder, require_tool};
+pub use fault_proxy::{Direction, FaultProxy};
+pub use http::RawResponse;
+pub use registry::{OCI_MANIFEST, Registry, RegistryBuilder, TestImage, require_tool};
 pub use token_issuer::{GrantPolicy, TokenIssuer, TokenIssuerConfig, TokenRequest};
 
 use std::io::{self, Read};

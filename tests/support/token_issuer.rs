@@ -226,7 +226,11 @@ impl TokenIssuer {
 
     /// The next `times` requests are answered with `status` and an error body, then normal service resumes.
     pub fn fail_next(&self, times: usize, status: u16) {
-        self.state().fail_next = if times == 0 { None } else { Some((times, status)) };
+        self.state().fail_next = if times == 0 {
+            None
+        } else {
+            Some((times, status))
+        };
     }
 
     /// Restricts what is granted (None = grant every requested action).
@@ -423,16 +427,31 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
 
     let (status, headers, body): (u16, Vec<(&str, String)>, String) =
         if !req.path.ends_with("/token") {
-            (404, vec![], error_body("NOT_FOUND", "only /token is served"))
+            (
+                404,
+                vec![],
+                error_body("NOT_FOUND", "only /token is served"),
+            )
         } else if req.method != "GET" && req.method != "POST" {
             (405, vec![], error_body("UNSUPPORTED", "GET or POST"))
         } else if let Some((times, status)) = st.fail_next {
-            st.fail_next = if times > 1 { Some((times - 1, status)) } else { None };
-            (status, vec![], error_body("INJECTED", "failure injected by the test"))
+            st.fail_next = if times > 1 {
+                Some((times - 1, status))
+            } else {
+                None
+            };
+            (
+                status,
+                vec![],
+                error_body("INJECTED", "failure injected by the test"),
+            )
         } else if config.basic.is_some() && basic.as_ref() != config.basic.as_ref() {
             (
                 401,
-                vec![("WWW-Authenticate", "Basic realm=\"harness-token-issuer\"".to_string())],
+                vec![(
+                    "WWW-Authenticate",
+                    "Basic realm=\"harness-token-issuer\"".to_string(),
+                )],
                 error_body("UNAUTHORIZED", "wrong or missing Basic credentials"),
             )
         } else if service.as_deref() != Some(config.service.as_str()) {

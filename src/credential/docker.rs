@@ -1,0 +1,68 @@
+//! The Docker token flow: `GET {realm}?service=…&scope=…` with optional `Authorization: Basic`, answered
+//! with `{"token":…}` or `{"access_token":…}` and an optional `expires_in`.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use ureq::http::Method;
+use url::Url;
+
+use super::Secret;
+use super::cache::Cached;
+use crate::error::{Error, Result};
+use crate::pipeline::transport::{Request, Transport};
+
+/// Tokens without `expires_in` or `exp` are valid this long (the distribution spec's default).
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    token: Option<String>,
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+/// The `Basic` header value for a username and password.
+pub(crate) fn basic_header(username: &str, password: &Secret) -> String {
+    let raw = format!("{username}:{}", password.expose());
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+/// Fetches a token for `scopes` from `realm`.
+pub(crate) fn fetch_token(
+    transport: &Transport,
+    realm: &Url,
+    service: Option<&str>,
+    scopes: &[&str],
+    basic: Option<(&str, &Secret)>,
+) -> Result<Cached> {
+    let mut url = realm.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        if let Some(s) = service {
+            q.append_pair("service", s);
+        }
+        for s in scopes {
+            q.append_pair("scope", s);
+        }
+    }
+    let auth = basic.map(|(u, p)| basic_header(u, p));
+    let mut req = Request::new(Method::GET, url).header("Accept", "application/json");
+    let resp = transport.send(&mut req, auth.as_deref())?;
+    if !resp.is_success() {
+        let status = resp.status;
+        let err = resp.into_error();
+        let what = if basic.is_some() { "refused the username and password" } else { "refused an anonymous token" };
+        return Err(Error::auth(format!("the token service {what} (status {status})"), Some(err)));
+    }
+    let body: TokenResponse = resp.json("token response", 1024 * 1024)?;
+    let token = body
+        .token
+        .filter(|t| !t.is_empty())
+        .or(body.access_token.filter(|t| !t.is_empty()))
+        .ok_or_else(|| Error::decode("token response", "neither token nor access_token in the answer"))?;
+    let expires_at = super::cache::jwt_expiry(&token).unwrap_or_else(|| {
+        SystemTime::now() + body.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME)
+    });
+    Ok(Cached { token: Secret::new(token), expires_at })
+}

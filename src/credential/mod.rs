@@ -1,0 +1,165 @@
+//! Who the client is: [`Credential`] (anonymous, username and password, or an Azure AD token source), the
+//! synchronous [`TokenCredential`] trait, and the token flows that turn them into registry tokens.
+//!
+//! | credential | on a `Bearer` challenge | on a `Basic` challenge |
+//! |---|---|---|
+//! | anonymous | ACR: `POST /oauth2/token` (`grant_type=password`); others: `GET realm` without credentials | fails: credentials needed |
+//! | username/password | `GET realm` with `Authorization: Basic` (Docker token flow, ACR accepts it too) | `Basic` on every request |
+//! | Azure AD | `POST /oauth2/exchange` then `POST /oauth2/token`, always on the registry's own endpoint | fails: the registry does not take Azure AD |
+//!
+//! A token realm on another host than the registry is used for the anonymous and username/password flows
+//! (Docker Hub and many registries keep their token service elsewhere, and the registry's own challenge named
+//! it), but an Azure AD token is only ever sent to the registry's endpoint, whatever the realm says: that
+//! token opens every registry the identity can reach, so a registry must not be able to steer it away.
+
+pub(crate) mod acr;
+#[cfg(feature = "azure")]
+pub mod azure;
+pub(crate) mod cache;
+pub mod challenge;
+pub(crate) mod docker;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::error::Result;
+
+pub use acr::{AcrAccessToken, AcrRefreshToken, AuthenticationClient, ExchangeGrantType, ExchangeOptions, TokenGrantType};
+
+/// A string that never shows itself in `Debug` or `Display`.
+///
+/// ```
+/// use azcontainerregistry::Secret;
+/// let s = Secret::new("hunter2");
+/// assert_eq!(format!("{s:?} {s}"), "Secret(REDACTED) REDACTED");
+/// assert_eq!(s.expose(), "hunter2");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself. Use it only to send it where it belongs.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("REDACTED")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+/// An Azure AD access token and when it expires.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The token.
+    pub token: Secret,
+    /// When it stops being valid.
+    pub expires_on: SystemTime,
+}
+
+/// A synchronous source of Azure AD tokens, for callers who get tokens their own way.
+///
+/// With the `azure` feature, every `azure_identity` credential can be used through
+/// [`Credential::azure`]; this trait is for everything else.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use azcontainerregistry::{AccessToken, Credential, Secret, TokenCredential};
+///
+/// #[derive(Debug)]
+/// struct FromEnv;
+/// impl TokenCredential for FromEnv {
+///     fn get_token(&self, _scopes: &[&str]) -> azcontainerregistry::Result<AccessToken> {
+///         let token = std::env::var("MY_AAD_TOKEN").unwrap_or_default();
+///         Ok(AccessToken { token: Secret::new(token), expires_on: SystemTime::now() + Duration::from_secs(300) })
+///     }
+/// }
+/// let credential = Credential::token(FromEnv);
+/// # let _ = credential;
+/// ```
+pub trait TokenCredential: Send + Sync + fmt::Debug {
+    /// An access token for `scopes` (for a registry: `["https://containerregistry.azure.net/.default"]`).
+    fn get_token(&self, scopes: &[&str]) -> Result<AccessToken>;
+}
+
+/// How a client signs in to the registry. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Kind {
+    Anonymous,
+    Basic { username: String, password: Secret },
+    Token(Arc<dyn TokenCredential>),
+}
+
+impl Credential {
+    /// No credentials: anonymous pull where the registry allows it.
+    ///
+    /// ```
+    /// let c = azcontainerregistry::Credential::anonymous();
+    /// assert!(c.is_anonymous());
+    /// ```
+    pub fn anonymous() -> Self {
+        Credential { kind: Kind::Anonymous }
+    }
+
+    /// Username and password: an ACR admin user or scope-map token, the output of
+    /// `az acr login --expose-token` (username `00000000-0000-0000-0000-000000000000`, password the
+    /// token), or any registry's account.
+    ///
+    /// ```
+    /// let c = azcontainerregistry::Credential::basic("user", "pass");
+    /// assert!(!format!("{c:?}").contains("pass\""));
+    /// ```
+    pub fn basic(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Credential { kind: Kind::Basic { username: username.into(), password: password.into() } }
+    }
+
+    /// An Azure AD token source implementing the synchronous [`TokenCredential`].
+    pub fn token(source: impl TokenCredential + 'static) -> Self {
+        Credential { kind: Kind::Token(Arc::new(source)) }
+    }
+
+    /// An Azure AD token source shared with other code.
+    pub fn token_arc(source: Arc<dyn TokenCredential>) -> Self {
+        Credential { kind: Kind::Token(source) }
+    }
+
+    /// True for [`Credential::anonymous`].
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.kind, Kind::Anonymous)
+    }
+
+    pub(crate) fn kind(&self) -> &Kind {
+        &self.kind
+    }
+}

@@ -1,0 +1,122 @@
+//! Client configuration: [`ClientOptions`] and its parts, all plain structs with `Default`.
+
+use std::time::Duration;
+
+/// The Azure AD audience the registry's tokens are requested for.
+///
+/// Every cloud accepts [`Audience::ContainerRegistry`], the default. Older registries, or registries
+/// whose "ARM audience tokens" setting is on, may want the Azure Resource Manager audience of their cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Audience {
+    /// `https://containerregistry.azure.net`, valid in every cloud.
+    #[default]
+    ContainerRegistry,
+    /// `https://management.azure.com` (Azure public cloud ARM).
+    AzurePublicCloud,
+    /// `https://management.chinacloudapi.cn` (Azure China ARM).
+    AzureChina,
+    /// `https://management.usgovcloudapi.net` (Azure US Government ARM).
+    AzureGovernment,
+    /// Any other audience, verbatim.
+    Custom(String),
+}
+
+impl Audience {
+    /// The audience URL.
+    ///
+    /// ```
+    /// use azcontainerregistry::Audience;
+    /// assert_eq!(Audience::default().as_str(), "https://containerregistry.azure.net");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Audience::ContainerRegistry => "https://containerregistry.azure.net",
+            Audience::AzurePublicCloud => "https://management.azure.com",
+            Audience::AzureChina => "https://management.chinacloudapi.cn",
+            Audience::AzureGovernment => "https://management.usgovcloudapi.net",
+            Audience::Custom(s) => s,
+        }
+    }
+
+    /// The Azure AD scope for this audience: `{audience}/.default`.
+    pub fn scope(&self) -> String {
+        format!("{}/.default", self.as_str().trim_end_matches('/'))
+    }
+}
+
+/// How failed requests are retried.
+///
+/// Retried: 408, 429, 500, 502, 503, 504 and connection failures, and only when the request body can be
+/// sent again (streamed uploads resume through their own logic instead). Delays grow exponentially with
+/// jitter; a `Retry-After` header (seconds or HTTP date) is honoured up to `max_delay`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryOptions {
+    /// Retries after the first attempt. Default 3; 0 disables retries.
+    pub max_retries: u32,
+    /// Delay before the first retry. Default 800 ms.
+    pub initial_delay: Duration,
+    /// Upper bound of any delay, `Retry-After` included. Default 30 s.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        RetryOptions { max_retries: 3, initial_delay: Duration::from_millis(800), max_delay: Duration::from_secs(30) }
+    }
+}
+
+/// Timeouts; `None` means none. The defaults bound every wait without limiting the size of a transfer:
+/// a multi-GiB blob streams as long as bytes keep coming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connection set-up (DNS, TCP, TLS). Default 30 s.
+    pub connect: Option<Duration>,
+    /// From sending the request to receiving the response headers, per call. Default 120 s.
+    pub response: Option<Duration>,
+    /// Longest silence while reading or writing a body. Default 60 s.
+    pub idle: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(30)),
+            response: Some(Duration::from_secs(120)),
+            idle: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// Options shared by [`Client`](crate::Client), [`BlobClient`](crate::BlobClient) and
+/// [`AuthenticationClient`](crate::AuthenticationClient).
+///
+/// ```
+/// use std::time::Duration;
+/// use azcontainerregistry::{Audience, ClientOptions, RetryOptions};
+/// let options = ClientOptions {
+///     audience: Audience::AzureGovernment,
+///     retry: RetryOptions { max_retries: 5, ..Default::default() },
+///     user_agent_suffix: Some("my-tool/1.0".into()),
+///     ..Default::default()
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Azure AD audience for Azure credentials.
+    pub audience: Audience,
+    /// Retry policy.
+    pub retry: RetryOptions,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Appended to `User-Agent: azcontainerregistry-rust/<version>`.
+    pub user_agent_suffix: Option<String>,
+    /// Proxy URL, e.g. `http://proxy:3128` (`socks5://` works too).
+    pub proxy: Option<String>,
+    /// Use this agent instead of building one. Its connection pool and TLS settings are used; status
+    /// handling, redirects, timeouts and the user agent are still set per request by this crate.
+    pub agent: Option<ureq::Agent>,
+    /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel unencrypted.
+    pub allow_http: bool,
+}

@@ -1,0 +1,249 @@
+//! The authentication policy: which `Authorization` header a request carries, and what to do with a
+//! `401` challenge.
+//!
+//! Each request names the scope it needs (`repository:x:pull`). Once the registry's first challenge has
+//! told us its scheme, realm and service, tokens are fetched for the named scope before the request is sent
+//! and cached per (service, scope), so paging and repeated calls are never challenged again. When the
+//! registry's challenge names another scope than the request did, that mapping is remembered. A request
+//! whose token is refused is retried once with a freshly fetched token, never in a loop.
+//!
+//! Credentials only ever go to the registry's own origin: a redirect or a URL on another origin gets no
+//! `Authorization` header.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+
+use super::transport::Transport;
+use crate::credential::cache::{Cached, TokenCache, jwt_expiry};
+use crate::credential::challenge::Challenge;
+use crate::credential::{Credential, Kind, acr, docker};
+use crate::error::{Error, Result};
+use crate::options::Audience;
+
+/// Access tokens are renewed this long before they expire.
+const ACCESS_MARGIN: Duration = Duration::from_secs(30);
+/// ACR refresh tokens are renewed this long before they expire.
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// Lifetime assumed for an ACR refresh token that is not a JWT (ACR documents about 3 hours).
+const REFRESH_DEFAULT_LIFETIME: Duration = Duration::from_secs(3 * 3600);
+
+#[derive(Debug, Clone)]
+struct Bearer {
+    realm: Url,
+    service: String,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    bearer: Option<Bearer>,
+    basic: bool,
+    /// scope a request asked for → scope the registry's challenge named.
+    aliases: HashMap<String, String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct AuthPolicy {
+    endpoint: Url,
+    credential: Credential,
+    audience: Audience,
+    state: Mutex<State>,
+    cache: TokenCache,
+}
+
+fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AuthPolicy {
+    pub(crate) fn new(endpoint: Url, credential: Credential, audience: Audience) -> Self {
+        AuthPolicy { endpoint, credential, audience, state: Mutex::default(), cache: TokenCache::default() }
+    }
+
+    pub(crate) fn is_anonymous(&self) -> bool {
+        self.credential.is_anonymous()
+    }
+
+    /// True when `url` is on the registry's origin (the only place credentials go).
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.endpoint.origin()
+    }
+
+    /// The header for a request to `url` needing `scope`, fetching a token first when the registry's
+    /// scheme is known. `None` when nothing is known yet (the registry will challenge).
+    pub(crate) fn header_for(&self, transport: &Transport, url: &Url, scope: Option<&str>) -> Option<String> {
+        if !self.same_origin(url) {
+            return None;
+        }
+        let (bearer, basic, scope) = {
+            let st = lock(&self.state);
+            let scope = scope.map(|s| st.aliases.get(s).cloned().unwrap_or_else(|| s.to_string()));
+            (st.bearer.clone(), st.basic, scope)
+        };
+        if basic {
+            if let Kind::Basic { username, password } = self.credential.kind() {
+                return Some(docker::basic_header(username, password));
+            }
+            return None;
+        }
+        let bearer = bearer?;
+        let scope = scope.unwrap_or_default();
+        match self.token(transport, &bearer, &scope) {
+            Ok(t) => Some(format!("Bearer {}", t.expose())),
+            Err(e) => {
+                log::debug!("could not fetch a token ahead of the request ({e}); letting the registry challenge");
+                None
+            }
+        }
+    }
+
+    /// Reacts to a 401 with `challenge`; `sent` is the header the refused request carried and `asked` the
+    /// scope it named. Returns the header to retry with, or `None` when retrying cannot help.
+    pub(crate) fn on_challenge(
+        &self,
+        transport: &Transport,
+        challenge: &Challenge,
+        sent: Option<&str>,
+        asked: Option<&str>,
+    ) -> Result<Option<String>> {
+        if challenge.is_basic() {
+            let Kind::Basic { username, password } = self.credential.kind() else {
+                return Ok(None);
+            };
+            if sent.is_some_and(|s| s.starts_with("Basic ")) {
+                return Ok(None); // the password itself was refused
+            }
+            lock(&self.state).basic = true;
+            return Ok(Some(docker::basic_header(username, password)));
+        }
+        if !challenge.is_bearer() {
+            return Ok(None);
+        }
+        let realm_text = challenge
+            .realm()
+            .ok_or_else(|| Error::auth("the registry's Bearer challenge has no realm", None))?;
+        let realm = self
+            .endpoint
+            .join(realm_text)
+            .map_err(|e| Error::auth(format!("the registry's token realm {realm_text:?} is not a URL: {e}"), None))?;
+        let service = challenge.service().unwrap_or_else(|| self.endpoint.host_str().unwrap_or("")).to_string();
+        let scope = challenge.scope().map(str::to_string).or_else(|| asked.map(str::to_string)).unwrap_or_default();
+        let bearer = Bearer { realm, service };
+        {
+            let mut st = lock(&self.state);
+            st.bearer = Some(bearer.clone());
+            st.basic = false;
+            if let Some(a) = asked {
+                if a != scope {
+                    st.aliases.insert(a.to_string(), scope.clone());
+                }
+            }
+        }
+        let key = access_key(&bearer.service, &scope);
+        let refused = sent.and_then(|s| s.strip_prefix("Bearer "));
+        if refused.is_some() {
+            self.cache.invalidate(&key, refused);
+        }
+        let token = self.token(transport, &bearer, &scope)?;
+        if refused == Some(token.expose()) {
+            return Ok(None);
+        }
+        Ok(Some(format!("Bearer {}", token.expose())))
+    }
+
+    /// An access token for `scope`, cached.
+    fn token(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<crate::credential::Secret> {
+        let key = access_key(&bearer.service, scope);
+        self.cache.get_or_fetch(&key, ACCESS_MARGIN, || self.fetch_access(transport, bearer, scope))
+    }
+
+    fn fetch_access(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Cached> {
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        match self.credential.kind() {
+            Kind::Anonymous => {
+                if self.is_acr_realm(&bearer.realm) {
+                    let t = acr::access_token(
+                        transport,
+                        &self.endpoint,
+                        &bearer.service,
+                        scope,
+                        None,
+                        acr::TokenGrantType::Password,
+                    )?;
+                    Ok(cached_access(t))
+                } else {
+                    self.check_realm(&bearer.realm, transport)?;
+                    docker::fetch_token(transport, &bearer.realm, Some(&bearer.service), &scopes, None)
+                }
+            }
+            Kind::Basic { username, password } => {
+                self.check_realm(&bearer.realm, transport)?;
+                docker::fetch_token(transport, &bearer.realm, Some(&bearer.service), &scopes, Some((username, password)))
+            }
+            Kind::Token(source) => {
+                // Azure AD: always the registry's own endpoint, whatever the realm says.
+                let refresh_key = format!("refresh\n{}", bearer.service);
+                let fetch_refresh = || -> Result<Cached> {
+                    let aad_scope = self.audience.scope();
+                    let aad = source.get_token(&[aad_scope.as_str()]).map_err(|e| {
+                        Error::auth(format!("could not get an Azure AD token for {aad_scope}"), Some(e))
+                    })?;
+                    let refresh = acr::exchange(
+                        transport,
+                        &self.endpoint,
+                        &bearer.service,
+                        Some(&aad.token),
+                        &acr::ExchangeOptions::default(),
+                    )?;
+                    let expires_at = jwt_expiry(refresh.expose())
+                        .unwrap_or_else(|| SystemTime::now() + REFRESH_DEFAULT_LIFETIME);
+                    Ok(Cached { token: refresh, expires_at })
+                };
+                let refresh = self.cache.get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
+                let grant = acr::TokenGrantType::RefreshToken;
+                match acr::access_token(transport, &self.endpoint, &bearer.service, scope, Some(&refresh), grant) {
+                    Ok(t) => Ok(cached_access(t)),
+                    Err(e) if e.is_unauthorized() => {
+                        // the refresh token was revoked or expired early: exchange once more
+                        self.cache.invalidate(&refresh_key, Some(refresh.expose()));
+                        let refresh = self.cache.get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
+                        let t = acr::access_token(transport, &self.endpoint, &bearer.service, scope, Some(&refresh), grant)?;
+                        Ok(cached_access(t))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// ACR's token endpoint: `/oauth2/token` on the registry's own origin.
+    fn is_acr_realm(&self, realm: &Url) -> bool {
+        self.same_origin(realm) && realm.path().trim_end_matches('/').ends_with("/oauth2/token")
+    }
+
+    /// A realm must not downgrade to plain http (credentials would travel in clear).
+    fn check_realm(&self, realm: &Url, transport: &Transport) -> Result<()> {
+        match realm.scheme() {
+            "https" => Ok(()),
+            "http" if super::is_loopback(realm) || transport.options().allow_http => Ok(()),
+            _ => Err(Error::auth(
+                format!(
+                    "refusing the token realm {}: credentials would travel unencrypted (set ClientOptions::allow_http to allow it)",
+                    super::redact::url(realm)
+                ),
+                None,
+            )),
+        }
+    }
+}
+
+fn access_key(service: &str, scope: &str) -> String {
+    format!("access\n{service}\n{scope}")
+}
+
+fn cached_access(token: crate::credential::Secret) -> Cached {
+    let expires_at = jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
+    Cached { token, expires_at }
+}
