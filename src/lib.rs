@@ -4,6 +4,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod blob;
+mod client;
 pub mod credential;
 pub mod digest;
 pub mod error;
@@ -11,6 +13,8 @@ pub mod options;
 pub(crate) mod pipeline;
 pub mod reference;
 
+pub use blob::BlobClient;
+pub use client::Client;
 pub use credential::{
     AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential, ExchangeGrantType,
     ExchangeOptions, Secret, TokenCredential, TokenGrantType,

@@ -154,3 +154,21 @@ impl Pipeline {
         Ok(resp)
     }
 }
+
+/// Percent-encodes one path segment (ACR's `/acr/v1/{name}` wants `a%2Fb` for `a/b`).
+pub(crate) fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The token scope for `actions` (`pull`, `pull,push`, `delete`, `metadata_read`…) on a repository.
+pub(crate) fn repository_scope(repository: &str, actions: &str) -> String {
+    format!("repository:{repository}:{actions}")
+}
