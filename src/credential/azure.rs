@@ -305,14 +305,12 @@ impl UreqTransport {
             started.elapsed()
         );
 
-        if let Some(len) = parts
+        let announced = parts
             .headers
             .get("content-length")
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        {
-            if len > BODY_LIMIT {
-                return Err(too_large(&shown));
-            }
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if announced.is_some_and(|len| len > BODY_LIMIT) {
+            return Err(too_large(&shown));
         }
         let mut bytes = Vec::new();
         body.into_with_config()
@@ -662,7 +660,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// "" when all are set, else which are not.
+/// `Ok` when every variable is set (and not blank), else which are not.
 fn missing(names: &[&'static str]) -> std::result::Result<(), String> {
     let absent: Vec<&str> = names.iter().copied().filter(|n| env(n).is_none()).collect();
     if absent.is_empty() {
@@ -797,19 +795,24 @@ fn managed_identity(
     transport: &UreqTransport,
     client_id: Option<String>,
 ) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
-    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it adds.
+    #[allow(clippy::needless_update)]
+    let options = ManagedIdentityCredentialOptions {
         user_assigned_id: client_id.map(UserAssignedId::ClientId),
         client_options: transport.client_options(),
         ..Default::default()
-    }))?;
+    };
+    let credential = ManagedIdentityCredential::new(Some(options))?;
     Ok(credential)
 }
 
 fn azure_cli(timeout: Duration) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
-    let credential = AzureCliCredential::new(Some(AzureCliCredentialOptions {
+    #[allow(clippy::needless_update)] // as in `managed_identity`
+    let options = AzureCliCredentialOptions {
         executor: Some(Arc::new(ProcessExecutor { timeout })),
         ..Default::default()
-    }))?;
+    };
+    let credential = AzureCliCredential::new(Some(options))?;
     Ok(credential)
 }
 
@@ -821,10 +824,8 @@ impl AzTokenCredential for AzureDefaultCredential {
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AzAccessToken> {
         let winner = *lock(&self.winner);
-        if let Some(i) = winner {
-            if let Ok(c) = &self.members[i].credential {
-                return c.get_token(scopes, options).await;
-            }
+        if let Some(Ok(c)) = winner.map(|i| &self.members[i].credential) {
+            return c.get_token(scopes, options).await;
         }
         let mut said = Vec::new();
         for (i, member) in self.members.iter().enumerate() {
@@ -835,11 +836,9 @@ impl AzTokenCredential for AzureDefaultCredential {
                     continue;
                 }
             };
-            if let Some(probe) = &member.probe {
-                if let Err(why) = probe.check() {
-                    said.push(format!("- {}: {why}", member.name));
-                    continue;
-                }
+            if let Some(Err(why)) = member.probe.as_ref().map(ImdsProbe::check) {
+                said.push(format!("- {}: {why}", member.name));
+                continue;
             }
             match credential.get_token(scopes, options.clone()).await {
                 Ok(token) => {
