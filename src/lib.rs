@@ -10,6 +10,7 @@ pub mod credential;
 pub mod digest;
 pub mod error;
 pub mod options;
+pub mod pager;
 pub(crate) mod pipeline;
 pub mod reference;
 
@@ -21,5 +22,6 @@ pub use credential::{
 };
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
+pub use pager::{Page, Pager, Pages};
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use reference::{Reference, TagOrDigest};

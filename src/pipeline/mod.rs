@@ -21,6 +21,7 @@ use url::Url;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::options::ClientOptions;
+pub(crate) use redact::url as redact_url;
 pub(crate) use transport::{Body, Request, Response};
 
 const MAX_REDIRECTS: usize = 5;
