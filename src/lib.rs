@@ -9,6 +9,8 @@ mod client;
 pub mod credential;
 pub mod digest;
 pub mod error;
+pub mod manifest;
+pub mod models;
 pub mod options;
 pub(crate) mod pipeline;
 pub mod reference;
@@ -21,5 +23,16 @@ pub use credential::{
 };
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
+pub use manifest::{
+    ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
+    media_type,
+};
+pub use models::{
+    ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
+    DeleteRepositoryResult, ManifestAttributes, ManifestList, ManifestOrderBy, ManifestReference,
+    ManifestWriteableProperties, RepositoryList, RepositoryProperties,
+    RepositoryWriteableProperties, TagAttributes, TagList, TagOrderBy, TagWriteableProperties,
+    Timestamp,
+};
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use reference::{Reference, TagOrDigest};
