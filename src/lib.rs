@@ -9,6 +9,9 @@ mod client;
 pub mod credential;
 pub mod digest;
 pub mod error;
+pub mod manifest;
+mod metadata;
+pub mod models;
 pub mod options;
 pub mod pager;
 pub(crate) mod pipeline;
@@ -22,6 +25,18 @@ pub use credential::{
 };
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
+pub use metadata::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
 pub use pager::{Page, Pager, Pages};
+pub use manifest::{
+    ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
+    media_type,
+};
+pub use models::{
+    ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
+    DeleteRepositoryResult, ManifestAttributes, ManifestList, ManifestOrderBy, ManifestReference,
+    ManifestWriteableProperties, RepositoryList, RepositoryProperties,
+    RepositoryWriteableProperties, TagAttributes, TagList, TagOrderBy, TagWriteableProperties,
+    Timestamp,
+};
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use reference::{Reference, TagOrDigest};
