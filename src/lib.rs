@@ -20,17 +20,16 @@ pub mod reference;
 pub use blob::BlobClient;
 pub use client::Client;
 pub use credential::{
-    AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential, ExchangeGrantType,
-    ExchangeOptions, Secret, TokenCredential, TokenGrantType,
+    AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential,
+    ExchangeGrantType, ExchangeOptions, Secret, TokenCredential, TokenGrantType,
 };
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
-pub use metadata::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
-pub use pager::{Page, Pager, Pages};
 pub use manifest::{
     ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
     media_type,
 };
+pub use metadata::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
 pub use models::{
     ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
     DeleteRepositoryResult, ManifestAttributes, ManifestList, ManifestOrderBy, ManifestReference,
@@ -39,4 +38,5 @@ pub use models::{
     Timestamp,
 };
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
+pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};

@@ -8,9 +8,10 @@ use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::models::{
-    ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, DeleteRepositoryResult, ManifestAttributes,
-    ManifestList, ManifestWriteableProperties, RepositoryList, RepositoryProperties, RepositoryWriteableProperties,
-    TagAttributes, TagList, TagWriteableProperties,
+    ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, DeleteRepositoryResult,
+    ManifestAttributes, ManifestList, ManifestWriteableProperties, RepositoryList,
+    RepositoryProperties, RepositoryWriteableProperties, TagAttributes, TagList,
+    TagWriteableProperties,
 };
 use crate::pager::Pager;
 use crate::pipeline::{Body, Request, encode_segment, repository_scope};
@@ -75,7 +76,11 @@ fn decode<T: serde::de::DeserializeOwned>(what: &'static str) -> impl Fn(&[u8]) 
 
 fn check_page_size(n: Option<u32>) -> Result<()> {
     match n {
-        Some(0) => Err(Error::invalid("page size", "0", "a page size is at least 1")),
+        Some(0) => Err(Error::invalid(
+            "page size",
+            "0",
+            "a page size is at least 1",
+        )),
         _ => Ok(()),
     }
 }
@@ -93,12 +98,21 @@ impl Client {
         body: Option<Vec<u8>>,
         what: &'static str,
     ) -> Result<T> {
-        let url = self.pipeline.url(&format!("{path}?api-version={API_VERSION}"))?;
-        let mut req = Request::new(method, url).header("Accept", "application/json").scope(scope);
+        let url = self
+            .pipeline
+            .url(&format!("{path}?api-version={API_VERSION}"))?;
+        let mut req = Request::new(method, url)
+            .header("Accept", "application/json")
+            .scope(scope);
         if let Some(b) = &body {
-            req = req.header("Content-Type", "application/json").body(Body::Bytes(b));
+            req = req
+                .header("Content-Type", "application/json")
+                .body(Body::Bytes(b));
         }
-        self.pipeline.send(req)?.expect(&[200])?.json(what, JSON_LIMIT)
+        self.pipeline
+            .send(req)?
+            .expect(&[200])?
+            .json(what, JSON_LIMIT)
     }
 
     /// Lists the repositories of the registry (`GET /acr/v1/_catalog`), lazily, page by page.
@@ -118,12 +132,19 @@ impl Client {
             (Some(c), _) => Ok(c.clone()),
             (None, _) => Ok(format!(
                 "{path}?{}",
-                query(&[("n", options.page_size.map(|n| n.to_string())), ("last", options.last.clone())])
+                query(&[
+                    ("n", options.page_size.map(|n| n.to_string())),
+                    ("last", options.last.clone())
+                ])
             )),
         };
-        Pager::new(self.pipeline.clone(), path, first, "registry:catalog:*".into(), |b| {
-            decode::<RepositoryList>("repository list")(b).map(|l| l.names)
-        })
+        Pager::new(
+            self.pipeline.clone(),
+            path,
+            first,
+            "registry:catalog:*".into(),
+            |b| decode::<RepositoryList>("repository list")(b).map(|l| l.names),
+        )
     }
 
     /// The properties of a repository (`GET /acr/v1/{name}`).
@@ -138,7 +159,13 @@ impl Client {
     pub fn get_repository_properties(&self, repository: &str) -> Result<RepositoryProperties> {
         validate_repository(repository)?;
         let scope = repository_scope(repository, "metadata_read");
-        self.acr_json(Method::GET, Self::acr_path(repository, ""), scope, None, "repository properties")
+        self.acr_json(
+            Method::GET,
+            Self::acr_path(repository, ""),
+            scope,
+            None,
+            "repository properties",
+        )
     }
 
     /// Sets the read/write/delete/list permissions of a repository (`PATCH /acr/v1/{name}`); only the
@@ -159,7 +186,13 @@ impl Client {
         validate_repository(repository)?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
         let scope = repository_scope(repository, "metadata_write");
-        self.acr_json(Method::PATCH, Self::acr_path(repository, ""), scope, Some(body), "repository properties")
+        self.acr_json(
+            Method::PATCH,
+            Self::acr_path(repository, ""),
+            scope,
+            Some(body),
+            "repository properties",
+        )
     }
 
     /// Deletes a repository with all its tags and manifests (`DELETE /acr/v1/{name}`). A repository that
@@ -174,7 +207,10 @@ impl Client {
     /// ```
     pub fn delete_repository(&self, repository: &str) -> Result<DeleteRepositoryResult> {
         validate_repository(repository)?;
-        let url = self.pipeline.url(&format!("{}?api-version={API_VERSION}", Self::acr_path(repository, "")))?;
+        let url = self.pipeline.url(&format!(
+            "{}?api-version={API_VERSION}",
+            Self::acr_path(repository, "")
+        ))?;
         let req = Request::new(Method::DELETE, url)
             .header("Accept", "application/json")
             .scope(repository_scope(repository, "delete"));
@@ -207,21 +243,28 @@ impl Client {
     /// ```
     pub fn list_tags(&self, repository: &str, options: ListTagsOptions) -> Pager<TagAttributes> {
         let path = Self::acr_path(repository, "/_tags");
-        let first = validate_repository(repository).and_then(|()| check_page_size(options.page_size)).map(|()| {
-            options.continuation.clone().unwrap_or_else(|| {
-                format!(
-                    "{path}?{}",
-                    query(&[
-                        ("n", options.page_size.map(|n| n.to_string())),
-                        ("last", options.last.clone()),
-                        ("orderby", options.order_by.map(|o| o.as_query_value().to_string())),
-                        ("digest", options.digest.as_ref().map(Digest::to_string)),
-                    ])
-                )
-            })
-        });
+        let first = validate_repository(repository)
+            .and_then(|()| check_page_size(options.page_size))
+            .map(|()| {
+                options.continuation.clone().unwrap_or_else(|| {
+                    format!(
+                        "{path}?{}",
+                        query(&[
+                            ("n", options.page_size.map(|n| n.to_string())),
+                            ("last", options.last.clone()),
+                            (
+                                "orderby",
+                                options.order_by.map(|o| o.as_query_value().to_string())
+                            ),
+                            ("digest", options.digest.as_ref().map(Digest::to_string)),
+                        ])
+                    )
+                })
+            });
         let scope = repository_scope(repository, "metadata_read");
-        Pager::new(self.pipeline.clone(), &path, first, scope, |b| decode::<TagList>("tag list")(b).map(|l| l.tags))
+        Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
+            decode::<TagList>("tag list")(b).map(|l| l.tags)
+        })
     }
 
     /// The properties of a tag (`GET /acr/v1/{name}/_tags/{tag}`).
@@ -237,7 +280,13 @@ impl Client {
         validate_repository(repository)?;
         validate_tag(tag)?;
         let path = Self::acr_path(repository, &format!("/_tags/{}", encode_segment(tag)));
-        self.acr_json(Method::GET, path, repository_scope(repository, "metadata_read"), None, "tag properties")
+        self.acr_json(
+            Method::GET,
+            path,
+            repository_scope(repository, "metadata_read"),
+            None,
+            "tag properties",
+        )
     }
 
     /// Sets the permissions of a tag (`PATCH /acr/v1/{name}/_tags/{tag}`); only the fields that are
@@ -259,7 +308,13 @@ impl Client {
         validate_tag(tag)?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
         let path = Self::acr_path(repository, &format!("/_tags/{}", encode_segment(tag)));
-        self.acr_json(Method::PATCH, path, repository_scope(repository, "metadata_write"), Some(body), "tag properties")
+        self.acr_json(
+            Method::PATCH,
+            path,
+            repository_scope(repository, "metadata_write"),
+            Some(body),
+            "tag properties",
+        )
     }
 
     /// Deletes a tag (`DELETE /acr/v1/{name}/_tags/{tag}`); the manifest stays. A tag that does not exist
@@ -275,7 +330,9 @@ impl Client {
         validate_repository(repository)?;
         validate_tag(tag)?;
         let path = Self::acr_path(repository, &format!("/_tags/{}", encode_segment(tag)));
-        let url = self.pipeline.url(&format!("{path}?api-version={API_VERSION}"))?;
+        let url = self
+            .pipeline
+            .url(&format!("{path}?api-version={API_VERSION}"))?;
         let req = Request::new(Method::DELETE, url).scope(repository_scope(repository, "delete"));
         let resp = self.pipeline.send(req)?;
         match resp.status {
@@ -296,20 +353,29 @@ impl Client {
     /// }
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
-    pub fn list_manifests(&self, repository: &str, options: ListManifestsOptions) -> Pager<ManifestAttributes> {
+    pub fn list_manifests(
+        &self,
+        repository: &str,
+        options: ListManifestsOptions,
+    ) -> Pager<ManifestAttributes> {
         let path = Self::acr_path(repository, "/_manifests");
-        let first = validate_repository(repository).and_then(|()| check_page_size(options.page_size)).map(|()| {
-            options.continuation.clone().unwrap_or_else(|| {
-                format!(
-                    "{path}?{}",
-                    query(&[
-                        ("n", options.page_size.map(|n| n.to_string())),
-                        ("last", options.last.clone()),
-                        ("orderby", options.order_by.map(|o| o.as_query_value().to_string())),
-                    ])
-                )
-            })
-        });
+        let first = validate_repository(repository)
+            .and_then(|()| check_page_size(options.page_size))
+            .map(|()| {
+                options.continuation.clone().unwrap_or_else(|| {
+                    format!(
+                        "{path}?{}",
+                        query(&[
+                            ("n", options.page_size.map(|n| n.to_string())),
+                            ("last", options.last.clone()),
+                            (
+                                "orderby",
+                                options.order_by.map(|o| o.as_query_value().to_string())
+                            ),
+                        ])
+                    )
+                })
+            });
         let scope = repository_scope(repository, "metadata_read");
         Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
             decode::<ManifestList>("manifest list")(b).map(|l| l.attributes)
@@ -326,10 +392,23 @@ impl Client {
     /// println!("{} {:?}/{:?}", m.manifest.digest, m.manifest.operating_system, m.manifest.architecture);
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
-    pub fn get_manifest_properties(&self, repository: &str, reference: &str) -> Result<ArtifactManifestProperties> {
+    pub fn get_manifest_properties(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<ArtifactManifestProperties> {
         let digest = self.metadata_digest(repository, reference)?;
-        let path = Self::acr_path(repository, &format!("/_manifests/{}", encode_segment(digest.as_str())));
-        self.acr_json(Method::GET, path, repository_scope(repository, "metadata_read"), None, "manifest properties")
+        let path = Self::acr_path(
+            repository,
+            &format!("/_manifests/{}", encode_segment(digest.as_str())),
+        );
+        self.acr_json(
+            Method::GET,
+            path,
+            repository_scope(repository, "metadata_read"),
+            None,
+            "manifest properties",
+        )
     }
 
     /// Sets the permissions of a manifest (`PATCH /acr/v1/{name}/_manifests/{digest}`); a tag is resolved
@@ -350,9 +429,18 @@ impl Client {
     ) -> Result<ManifestAttributes> {
         let digest = self.metadata_digest(repository, reference)?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
-        let path = Self::acr_path(repository, &format!("/_manifests/{}", encode_segment(digest.as_str())));
+        let path = Self::acr_path(
+            repository,
+            &format!("/_manifests/{}", encode_segment(digest.as_str())),
+        );
         let scope = repository_scope(repository, "metadata_write");
-        self.acr_json(Method::PATCH, path, scope, Some(body), "manifest properties")
+        self.acr_json(
+            Method::PATCH,
+            path,
+            scope,
+            Some(body),
+            "manifest properties",
+        )
     }
 
     /// Deletes a manifest and every tag that points at it (`DELETE /v2/{name}/manifests/{digest}`, every
@@ -376,7 +464,9 @@ impl Client {
                 Err(e) => return Err(e),
             },
         };
-        let url = self.pipeline.url(&format!("/v2/{repository}/manifests/{digest}"))?;
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/manifests/{digest}"))?;
         let req = Request::new(Method::DELETE, url).scope(repository_scope(repository, "delete"));
         let resp = self.pipeline.send(req)?;
         match resp.status {
@@ -396,14 +486,19 @@ impl Client {
 
     /// The digest a tag points at (`HEAD /v2/{name}/manifests/{tag}`, every registry).
     pub(crate) fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Digest> {
-        let url = self.pipeline.url(&format!("/v2/{repository}/manifests/{tag}"))?;
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/manifests/{tag}"))?;
         let req = Request::new(Method::HEAD, url)
             .header("Accept", crate::manifest::DEFAULT_ACCEPT.join(", "))
             .scope(repository_scope(repository, "pull"));
         let resp = self.pipeline.send(req)?.expect(&[200])?;
-        let digest = resp
-            .header("docker-content-digest")
-            .ok_or_else(|| Error::decode("manifest headers", "the registry sent no Docker-Content-Digest"))?;
+        let digest = resp.header("docker-content-digest").ok_or_else(|| {
+            Error::decode(
+                "manifest headers",
+                "the registry sent no Docker-Content-Digest",
+            )
+        })?;
         Digest::parse(digest)
     }
 }

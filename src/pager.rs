@@ -57,7 +57,10 @@ pub struct Pager<T> {
 
 impl<T> fmt::Debug for Pager<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pager").field("path", &self.path).field("scope", &self.scope).finish_non_exhaustive()
+        f.debug_struct("Pager")
+            .field("path", &self.path)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,7 +134,11 @@ impl<T> Pager<T> {
             });
         }
         if url.path() != self.path {
-            return Err(Error::invalid("continuation", target, format!("it does not continue the listing {}", self.path)));
+            return Err(Error::invalid(
+                "continuation",
+                target,
+                format!("it does not continue the listing {}", self.path),
+            ));
         }
         Ok(url)
     }
@@ -145,7 +152,9 @@ impl<T> Pager<T> {
         }
         let url = self.next.take()?;
         let result = (|| {
-            let req = Request::new(Method::GET, url).header("Accept", "application/json").scope(self.scope.clone());
+            let req = Request::new(Method::GET, url)
+                .header("Accept", "application/json")
+                .scope(self.scope.clone());
             let resp = self.pipeline.send(req)?.expect(&[200])?;
             let next = link::next_link(resp.header("link"), self.pipeline.endpoint())?;
             let bytes = resp.bytes("list page", PAGE_LIMIT)?;
@@ -155,7 +164,10 @@ impl<T> Pager<T> {
         match result {
             Ok((items, next)) => {
                 self.next = next;
-                Some(Ok(Page { items, continuation: self.continuation() }))
+                Some(Ok(Page {
+                    items,
+                    continuation: self.continuation(),
+                }))
             }
             Err(e) => {
                 self.failed = true;

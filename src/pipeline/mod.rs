@@ -43,16 +43,25 @@ struct Inner {
 /// loopback hosts or with `allow_http`.
 pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<Url> {
     let text = endpoint.trim();
-    let with_scheme = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
-    let url = Url::parse(&with_scheme).map_err(|e| Error::Config(format!("endpoint {text:?} is not a URL: {e}")))?;
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|e| Error::Config(format!("endpoint {text:?} is not a URL: {e}")))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::Config(format!("endpoint {text:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config("the endpoint must not carry credentials; use Credential::basic".into()));
+        return Err(Error::Config(
+            "the endpoint must not carry credentials; use Credential::basic".into(),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() || url.path().trim_end_matches('/') != "" {
-        return Err(Error::Config(format!("endpoint {text:?} must be scheme://host[:port] with no path or query")));
+        return Err(Error::Config(format!(
+            "endpoint {text:?} must be scheme://host[:port] with no path or query"
+        )));
     }
     match url.scheme() {
         "https" => {}
@@ -62,7 +71,11 @@ pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<
                 "endpoint {text:?} is plain http: set ClientOptions::allow_http to use it (credentials would travel unencrypted)"
             )));
         }
-        other => return Err(Error::Config(format!("endpoint scheme {other:?} is not http or https"))),
+        other => {
+            return Err(Error::Config(format!(
+                "endpoint scheme {other:?} is not http or https"
+            )));
+        }
     }
     Ok(url)
 }
@@ -81,11 +94,21 @@ fn is_redirect(status: u16) -> bool {
 }
 
 impl Pipeline {
-    pub(crate) fn new(endpoint: &str, credential: Credential, options: &ClientOptions) -> Result<Self> {
+    pub(crate) fn new(
+        endpoint: &str,
+        credential: Credential,
+        options: &ClientOptions,
+    ) -> Result<Self> {
         let endpoint = parse_endpoint(endpoint, options)?;
         let transport = transport::Transport::new(options)?;
         let auth = auth::AuthPolicy::new(endpoint.clone(), credential, options.audience.clone());
-        Ok(Pipeline { inner: Arc::new(Inner { endpoint, transport, auth }) })
+        Ok(Pipeline {
+            inner: Arc::new(Inner {
+                endpoint,
+                transport,
+                auth,
+            }),
+        })
     }
 
     /// The registry's endpoint.
@@ -107,7 +130,11 @@ impl Pipeline {
         let url = base.join(location).map_err(|e| Error::decode(what, e))?;
         match url.scheme() {
             "http" | "https" => Ok(url),
-            _ => Err(Error::Redirect { what, url: redact::url(&url), reason: "only http and https are followed" }),
+            _ => Err(Error::Redirect {
+                what,
+                url: redact::url(&url),
+                reason: "only http and https are followed",
+            }),
         }
     }
 
@@ -126,26 +153,43 @@ impl Pipeline {
             hops += 1;
             let next = self.resolve(&req.url, &location, "redirect")?;
             if hops > MAX_REDIRECTS {
-                return Err(Error::Redirect { what: "redirect", url: redact::url(&next), reason: "too many redirects" });
+                return Err(Error::Redirect {
+                    what: "redirect",
+                    url: redact::url(&next),
+                    reason: "too many redirects",
+                });
             }
             if req.url.scheme() == "https" && next.scheme() == "http" && !is_loopback(&next) {
-                return Err(Error::Redirect { what: "redirect", url: redact::url(&next), reason: "it downgrades https to http" });
+                return Err(Error::Redirect {
+                    what: "redirect",
+                    url: redact::url(&next),
+                    reason: "it downgrades https to http",
+                });
             }
-            log::debug!("following {} redirect to {}", resp.status, redact::url(&next));
+            log::debug!(
+                "following {} redirect to {}",
+                resp.status,
+                redact::url(&next)
+            );
             req.url = next;
         }
     }
 
     fn send_authorized(&self, req: &mut Request<'_>) -> Result<Response> {
         let inner = &*self.inner;
-        let header = inner.auth.header_for(&inner.transport, &req.url, req.scope.as_deref());
+        let header = inner
+            .auth
+            .header_for(&inner.transport, &req.url, req.scope.as_deref());
         let mut resp = inner.transport.send(req, header.as_deref())?;
         if resp.status == 401 && inner.auth.same_origin(&req.url) && req.body.replayable() {
             let values = resp.header_all("www-authenticate");
             if let Some(challenge) = crate::credential::challenge::pick(&values) {
-                if let Some(retry_header) =
-                    inner.auth.on_challenge(&inner.transport, &challenge, header.as_deref(), req.scope.as_deref())?
-                {
+                if let Some(retry_header) = inner.auth.on_challenge(
+                    &inner.transport,
+                    &challenge,
+                    header.as_deref(),
+                    req.scope.as_deref(),
+                )? {
                     drop(resp);
                     resp = inner.transport.send(req, Some(&retry_header))?;
                 }
