@@ -47,11 +47,10 @@ impl TokenCache {
     ) -> Result<Secret> {
         let slot = self.slot(key);
         let mut guard = lock(&slot);
-        if let Some(c) = guard.as_ref() {
-            if SystemTime::now() + margin < c.expires_at {
+        if let Some(c) = guard.as_ref()
+            && SystemTime::now() + margin < c.expires_at {
                 return Ok(c.token.clone());
             }
-        }
         let fresh = fetch()?;
         let token = fresh.token.clone();
         *guard = Some(fresh);
@@ -59,6 +58,7 @@ impl TokenCache {
     }
 
     /// A cached token for `key` that is still valid for `margin`, without fetching.
+    #[cfg(test)]
     pub(crate) fn peek(&self, key: &str, margin: Duration) -> Option<Secret> {
         let slot = self.slot(key);
         let guard = lock(&slot);

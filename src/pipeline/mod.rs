@@ -58,7 +58,7 @@ pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<
             "the endpoint must not carry credentials; use Credential::basic".into(),
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() || url.path().trim_end_matches('/') != "" {
+    if url.query().is_some() || url.fragment().is_some() || !url.path().trim_end_matches('/').is_empty() {
         return Err(Error::Config(format!(
             "endpoint {text:?} must be scheme://host[:port] with no path or query"
         )));
@@ -183,8 +183,8 @@ impl Pipeline {
         let mut resp = inner.transport.send(req, header.as_deref())?;
         if resp.status == 401 && inner.auth.same_origin(&req.url) && req.body.replayable() {
             let values = resp.header_all("www-authenticate");
-            if let Some(challenge) = crate::credential::challenge::pick(&values) {
-                if let Some(retry_header) = inner.auth.on_challenge(
+            if let Some(challenge) = crate::credential::challenge::pick(&values)
+                && let Some(retry_header) = inner.auth.on_challenge(
                     &inner.transport,
                     &challenge,
                     header.as_deref(),
@@ -193,7 +193,6 @@ impl Pipeline {
                     drop(resp);
                     resp = inner.transport.send(req, Some(&retry_header))?;
                 }
-            }
         }
         resp.anonymous = inner.auth.is_anonymous();
         Ok(resp)
