@@ -9,14 +9,12 @@ mod client;
 pub mod credential;
 pub mod digest;
 pub mod error;
-pub mod image;
 pub mod manifest;
 mod metadata;
 pub mod models;
 pub mod options;
 pub mod pager;
 pub(crate) mod pipeline;
-mod referrers;
 pub mod reference;
 
 pub use blob::BlobClient;
