@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod blob;
+mod catalog;
 mod client;
 pub mod credential;
 pub mod digest;
@@ -18,6 +19,7 @@ pub(crate) mod pipeline;
 pub mod reference;
 
 pub use blob::BlobClient;
+pub use catalog::ListNamesOptions;
 pub use client::Client;
 pub use credential::{
     AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential,
