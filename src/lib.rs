@@ -11,6 +11,7 @@ pub mod credential;
 pub mod digest;
 pub mod error;
 pub mod manifest;
+mod manifests;
 mod metadata;
 pub mod models;
 pub mod options;
@@ -31,6 +32,7 @@ pub use manifest::{
     ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
     media_type,
 };
+pub use manifests::{GetManifestOptions, MAX_MANIFEST_SIZE, ManifestInfo, ManifestResponse};
 pub use metadata::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
 pub use models::{
     ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
