@@ -17,6 +17,7 @@ pub mod models;
 pub mod options;
 pub mod pager;
 pub(crate) mod pipeline;
+mod referrers;
 pub mod reference;
 
 pub use blob::BlobClient;

@@ -38,7 +38,9 @@ impl Client {
         validate_repository(repository)?;
         let mut path = format!("/v2/{repository}/referrers/{digest}");
         if let Some(t) = artifact_type {
-            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("artifactType", t).finish();
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("artifactType", t)
+                .finish();
             path = format!("{path}?{q}");
         }
         let mut url = self.pipeline.url(&path)?;
@@ -61,7 +63,9 @@ impl Client {
                         None => return Ok(out),
                     }
                 }
-                404 if out.is_empty() => return self.referrers_by_tag(repository, digest, artifact_type),
+                404 if out.is_empty() => {
+                    return self.referrers_by_tag(repository, digest, artifact_type);
+                }
                 _ => return Err(resp.into_error()),
             }
         }
@@ -78,7 +82,10 @@ impl Client {
         match self.get_manifest(repository, &tag) {
             Ok(m) => match Manifest::from_bytes(&m.media_type, &m.bytes)? {
                 Manifest::Index(index) => Ok(keep(index.manifests, artifact_type, false)),
-                _ => Err(Error::decode("referrers", format!("the tag {tag} holds no index"))),
+                _ => Err(Error::decode(
+                    "referrers",
+                    format!("the tag {tag} holds no index"),
+                )),
             },
             Err(e) if e.is_not_found() => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -86,11 +93,16 @@ impl Client {
     }
 }
 
-fn keep(manifests: Vec<Descriptor>, artifact_type: Option<&str>, already_filtered: bool) -> Vec<Descriptor> {
+fn keep(
+    manifests: Vec<Descriptor>,
+    artifact_type: Option<&str>,
+    already_filtered: bool,
+) -> Vec<Descriptor> {
     match artifact_type {
-        Some(t) if !already_filtered => {
-            manifests.into_iter().filter(|d| d.artifact_type.as_deref() == Some(t)).collect()
-        }
+        Some(t) if !already_filtered => manifests
+            .into_iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(t))
+            .collect(),
         _ => manifests,
     }
 }
