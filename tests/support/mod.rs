@@ -14,6 +14,7 @@
 //! Everything is std-only blocking code and binds to 127.0.0.1 only.
 #![allow(dead_code, unused_imports)]
 
+pub mod acr_mock;
 pub mod fault_proxy;
 pub mod http;
 pub mod registry;
