@@ -539,3 +539,79 @@ fn delete_repository_reports_other_failures() {
     refused.assert();
     acr.verify();
 }
+
+#[test]
+fn a_listing_that_fails_midway_can_be_resumed_from_the_failed_page() {
+    let mut acr = AcrMock::start();
+    let challenge = acr.challenge("GET", CATALOG, Matcher::Any, CATALOG_SCOPE, 1);
+    let token = acr.anonymous_token(CATALOG_SCOPE, "anon", 1);
+    let page1 = acr
+        .server
+        .mock("GET", CATALOG)
+        .match_query(Matcher::Exact(format!("n=2&{API_VERSION}")))
+        .match_header("authorization", "Bearer anon")
+        .with_status(200)
+        .with_header(
+            "link",
+            r#"</acr/v1/_catalog?last=library%2Fbusybox&n=2&orderby=>; rel="next""#,
+        )
+        .with_body(fixture("catalog_page1.json"))
+        .expect(1)
+        .create();
+    // page 2 fails once (retries are off), then works
+    let broken = acr
+        .server
+        .mock("GET", CATALOG)
+        .match_query(Matcher::Exact(PAGE2_QUERY.into()))
+        .match_header("authorization", "Bearer anon")
+        .with_status(500)
+        .expect(1)
+        .create();
+    let page2 = acr
+        .server
+        .mock("GET", CATALOG)
+        .match_query(Matcher::Exact(PAGE2_QUERY.into()))
+        .match_header("authorization", "Bearer anon")
+        .with_status(200)
+        .with_body(fixture("catalog_page2.json"))
+        .expect(1)
+        .create();
+    acr.seal();
+    let options = azcontainerregistry::ClientOptions {
+        retry: azcontainerregistry::RetryOptions {
+            max_retries: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let client = acr.client_with(Credential::anonymous(), options);
+
+    let mut pager = client.list_repositories(ListRepositoriesOptions {
+        page_size: Some(2),
+        ..Default::default()
+    });
+    let mut seen = Vec::new();
+    let mut failure = None;
+    for item in pager.by_ref() {
+        match item {
+            Ok(name) => seen.push(name),
+            Err(e) => failure = Some(e),
+        }
+    }
+    assert_eq!(seen, ["library/alpine", "library/busybox"]);
+    let failure = failure.expect("page 2 failed");
+    assert_eq!(failure.status(), Some(500));
+    assert!(pager.next().is_none(), "a failed listing stays ended");
+    let continuation = pager.continuation().expect("the failed page");
+    assert_eq!(continuation, format!("{CATALOG}?{PAGE2_QUERY}"));
+
+    let rest: Vec<String> = pager
+        .resume(&continuation)
+        .collect::<Result<_, _>>()
+        .expect("resumed after the failure");
+    assert_eq!(rest, ["library/hello-world", "repo142616d29b3f2b"]);
+    for m in [&challenge, &token, &page1, &broken, &page2] {
+        m.assert();
+    }
+    acr.verify();
+}
