@@ -502,6 +502,7 @@ impl Client {
                 "the registry sent no Docker-Content-Digest",
             )
         })?;
-        Digest::parse(digest)
+        // a bad header is the registry's fault, not the caller's: a decode error, not invalid input
+        Digest::parse(digest.trim()).map_err(|e| Error::decode("Docker-Content-Digest", e))
     }
 }

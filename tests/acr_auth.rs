@@ -992,3 +992,90 @@ fn the_user_agent_names_the_crate_and_the_suffix() {
     }
     acr.verify();
 }
+
+#[test]
+fn an_access_token_about_to_expire_is_fetched_again() {
+    let mut acr = AcrMock::start();
+    // ACR access tokens are JWTs; this one expires in 10 s, inside the 30-second renewal margin
+    let short = jwt_expiring_in(Duration::from_secs(10), "short-lived");
+    let long = jwt_expiring_in(Duration::from_secs(3600), "long-lived");
+    let challenge = acr.challenge("GET", REPO_PATH, Matcher::Any, READ, 1);
+    let exchange = acr.exchange("aad", "refresh", 1);
+    let issued = Arc::new(AtomicUsize::new(0));
+    let (counter, s, l) = (issued.clone(), short.clone(), long.clone());
+    let token = acr
+        .server
+        .mock("POST", "/oauth2/token")
+        .match_query(Matcher::Exact(API_VERSION.into()))
+        .match_body(Matcher::Exact(format!(
+            "grant_type=refresh_token&service={SERVICE}\
+             &scope=repository%3Ahello-world%3Ametadata_read&refresh_token=refresh"
+        )))
+        .with_status(200)
+        .with_body_from_request(move |_| {
+            let t = if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                &s
+            } else {
+                &l
+            };
+            format!(r#"{{"access_token":"{t}"}}"#).into_bytes()
+        })
+        .expect(2)
+        .create();
+    let get_short = repo_get(&mut acr, REPO_PATH, &format!("Bearer {short}"), 1);
+    let get_long = repo_get(&mut acr, REPO_PATH, &format!("Bearer {long}"), 2);
+    acr.seal();
+    let client = acr.client(FakeAad::new("aad").credential());
+    for _ in 0..3 {
+        client
+            .get_repository_properties("hello-world")
+            .expect("authorized");
+    }
+    assert_eq!(issued.load(Ordering::SeqCst), 2);
+    for m in [&challenge, &exchange, &token, &get_short, &get_long] {
+        m.assert();
+    }
+    acr.verify();
+}
+
+#[test]
+fn username_and_password_follow_a_realm_the_registry_names_elsewhere() {
+    // Docker Hub keeps its token service on another host: the anonymous and username/password flows
+    // follow the realm the registry's own challenge named (only the Azure AD token never leaves).
+    let mut auth = Server::new();
+    let realm = auth
+        .mock("GET", "/token")
+        .match_query(Matcher::Exact(
+            "service=myregistry.azurecr.io&scope=repository%3Ahello-world%3Ametadata_read".into(),
+        ))
+        .match_header("authorization", basic("robot", "robot-password").as_str())
+        .with_status(200)
+        .with_body(r#"{"token":"from-the-auth-host","expires_in":600}"#)
+        .expect(1)
+        .create();
+    let mut acr = AcrMock::start();
+    let challenge = acr
+        .server
+        .mock("GET", REPO_PATH)
+        .match_query(Matcher::Any)
+        .match_header("authorization", Matcher::Missing)
+        .with_status(401)
+        .with_header(
+            "www-authenticate",
+            &format!(
+                r#"Bearer realm="{}/token",service="{SERVICE}",scope="{READ}""#,
+                auth.url()
+            ),
+        )
+        .expect(1)
+        .create();
+    let get = repo_get(&mut acr, REPO_PATH, "Bearer from-the-auth-host", 1);
+    acr.seal();
+    acr.client(Credential::basic("robot", "robot-password"))
+        .get_repository_properties("hello-world")
+        .expect("token from the auth host");
+    for m in [&realm, &challenge, &get] {
+        m.assert();
+    }
+    acr.verify();
+}

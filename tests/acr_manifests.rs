@@ -434,3 +434,35 @@ fn delete_manifest_by_tag_needs_the_digest_header() {
     head.assert();
     acr.verify(); // no DELETE went out
 }
+
+#[test]
+fn a_malformed_digest_header_is_a_decode_error_not_bad_input() {
+    let mut acr = AcrMock::start();
+    let scope = "repository:hello-world:pull";
+    let challenge = acr.challenge(
+        "HEAD",
+        "/v2/hello-world/manifests/v1",
+        Matcher::Any,
+        scope,
+        1,
+    );
+    let token = acr.anonymous_token(scope, "anon-pull", 1);
+    let head = acr
+        .server
+        .mock("HEAD", "/v2/hello-world/manifests/v1")
+        .match_header("authorization", "Bearer anon-pull")
+        .with_status(200)
+        .with_header("docker-content-digest", "sha256:NOT-A-DIGEST")
+        .expect(1)
+        .create();
+    acr.seal();
+    let err = acr
+        .client(Credential::anonymous())
+        .delete_manifest("hello-world", "v1")
+        .expect_err("the registry's header is unusable");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    challenge.assert();
+    token.assert();
+    head.assert();
+    acr.verify(); // no DELETE went out
+}
