@@ -290,7 +290,8 @@ impl Client {
     }
 
     /// Sets the permissions of a tag (`PATCH /acr/v1/{name}/_tags/{tag}`); only the fields that are
-    /// `Some` are sent.
+    /// `Some` are sent. Returns the tag's properties as the registry now holds them (ACR answers with
+    /// the same `{registry, imageName, tag}` shape as [`get_tag_properties`](Self::get_tag_properties)).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, TagWriteableProperties};
@@ -303,7 +304,7 @@ impl Client {
         repository: &str,
         tag: &str,
         properties: &TagWriteableProperties,
-    ) -> Result<TagAttributes> {
+    ) -> Result<ArtifactTagProperties> {
         validate_repository(repository)?;
         validate_tag(tag)?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
@@ -412,7 +413,9 @@ impl Client {
     }
 
     /// Sets the permissions of a manifest (`PATCH /acr/v1/{name}/_manifests/{digest}`); a tag is resolved
-    /// to its digest first. Only the fields that are `Some` are sent.
+    /// to its digest first. Only the fields that are `Some` are sent. Returns the manifest's properties
+    /// as the registry now holds them (the `{registry, imageName, manifest}` shape of
+    /// [`get_manifest_properties`](Self::get_manifest_properties)).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, ManifestWriteableProperties};
@@ -426,7 +429,7 @@ impl Client {
         repository: &str,
         reference: &str,
         properties: &ManifestWriteableProperties,
-    ) -> Result<ManifestAttributes> {
+    ) -> Result<ArtifactManifestProperties> {
         let digest = self.metadata_digest(repository, reference)?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
         let path = Self::acr_path(
@@ -499,6 +502,7 @@ impl Client {
                 "the registry sent no Docker-Content-Digest",
             )
         })?;
-        Digest::parse(digest)
+        // a bad header is the registry's fault, not the caller's: a decode error, not invalid input
+        Digest::parse(digest.trim()).map_err(|e| Error::decode("Docker-Content-Digest", e))
     }
 }

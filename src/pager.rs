@@ -114,7 +114,8 @@ impl<T> Pager<T> {
     }
 
     /// Where the next unfetched page starts: save it to resume later. Items already fetched but not yet
-    /// yielded are not covered by it; use [`pages`](Self::pages) for exact resumption.
+    /// yielded are not covered by it; use [`pages`](Self::pages) for exact resumption. After a failed
+    /// page, this is the page that failed, so the listing can be resumed where it broke off.
     pub fn continuation(&self) -> Option<String> {
         self.next.as_ref().map(path_and_query)
     }
@@ -152,7 +153,7 @@ impl<T> Pager<T> {
         }
         let url = self.next.take()?;
         let result = (|| {
-            let req = Request::new(Method::GET, url)
+            let req = Request::new(Method::GET, url.clone())
                 .header("Accept", "application/json")
                 .scope(self.scope.clone());
             let resp = self.pipeline.send(req)?.expect(&[200])?;
@@ -170,6 +171,9 @@ impl<T> Pager<T> {
                 }))
             }
             Err(e) => {
+                // the listing stops here, but the page that failed stays the continuation: a caller can
+                // resume from it (after a transient failure, say) instead of starting over
+                self.next = Some(url);
                 self.failed = true;
                 Some(Err(e))
             }

@@ -182,9 +182,9 @@ fn post_form(
     if !resp.is_success() {
         let status = resp.status;
         let err = resp.into_error();
-        return Err(Error::auth(
+        return Err(Error::auth_refused(
             format!("the registry's {path} endpoint answered {status}"),
-            Some(err),
+            err,
         ));
     }
     let v: serde_json::Value = resp.json("token response", TOKEN_BODY_LIMIT)?;

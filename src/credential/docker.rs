@@ -60,9 +60,9 @@ pub(crate) fn fetch_token(
         } else {
             "refused an anonymous token"
         };
-        return Err(Error::auth(
+        return Err(Error::auth_refused(
             format!("the token service {what} (status {status})"),
-            Some(err),
+            err,
         ));
     }
     let body: TokenResponse = resp.json("token response", 1024 * 1024)?;

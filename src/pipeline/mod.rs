@@ -43,24 +43,35 @@ struct Inner {
 /// loopback hosts or with `allow_http`.
 pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<Url> {
     let text = endpoint.trim();
+    // what error messages may repeat: the endpoint without any user info (a password must not be echoed)
+    let shown = match text.rfind('@') {
+        Some(at) => match text.find("://") {
+            Some(s) if s < at => format!("{}://REDACTED@{}", &text[..s], &text[at + 1..]),
+            _ => format!("REDACTED@{}", &text[at + 1..]),
+        },
+        None => text.to_string(),
+    };
     let with_scheme = if text.contains("://") {
         text.to_string()
     } else {
         format!("https://{text}")
     };
     let url = Url::parse(&with_scheme)
-        .map_err(|e| Error::Config(format!("endpoint {text:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("endpoint {shown:?} is not a URL: {e}")))?;
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::Config(format!("endpoint {text:?} has no host")));
+        return Err(Error::Config(format!("endpoint {shown:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(
             "the endpoint must not carry credentials; use Credential::basic".into(),
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.path().trim_end_matches('/').is_empty() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.path().trim_end_matches('/').is_empty()
+    {
         return Err(Error::Config(format!(
-            "endpoint {text:?} must be scheme://host[:port] with no path or query"
+            "endpoint {shown:?} must be scheme://host[:port] with no path or query"
         )));
     }
     match url.scheme() {
@@ -68,7 +79,7 @@ pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<
         "http" if is_loopback(&url) || options.allow_http => {}
         "http" => {
             return Err(Error::Config(format!(
-                "endpoint {text:?} is plain http: set ClientOptions::allow_http to use it (credentials would travel unencrypted)"
+                "endpoint {shown:?} is plain http: set ClientOptions::allow_http to use it (credentials would travel unencrypted)"
             )));
         }
         other => {
@@ -189,10 +200,11 @@ impl Pipeline {
                     &challenge,
                     header.as_deref(),
                     req.scope.as_deref(),
-                )? {
-                    drop(resp);
-                    resp = inner.transport.send(req, Some(&retry_header))?;
-                }
+                )?
+            {
+                drop(resp);
+                resp = inner.transport.send(req, Some(&retry_header))?;
+            }
         }
         resp.anonymous = inner.auth.is_anonymous();
         Ok(resp)
