@@ -26,7 +26,9 @@ impl Client {
     /// A client for the registry at `endpoint` (`https://myregistry.azurecr.io`; a bare host means https;
     /// plain `http://` is accepted for loopback hosts, elsewhere only with [`ClientOptions::allow_http`]).
     pub fn new(endpoint: &str, credential: Credential, options: ClientOptions) -> Result<Self> {
-        Ok(Client { pipeline: Pipeline::new(endpoint, credential, &options)? })
+        Ok(Client {
+            pipeline: Pipeline::new(endpoint, credential, &options)?,
+        })
     }
 
     /// The registry's endpoint URL.
@@ -36,6 +38,8 @@ impl Client {
 
     /// A [`BlobClient`] for the same registry, sharing this client's connections and tokens.
     pub fn blob_client(&self) -> BlobClient {
-        BlobClient { pipeline: self.pipeline.clone() }
+        BlobClient {
+            pipeline: self.pipeline.clone(),
+        }
     }
 }

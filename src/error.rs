@@ -151,6 +151,26 @@ impl Error {
         }
     }
 
+    /// An authentication failure caused by the token service's answer `source`. The message repeats the
+    /// registry's error code, message and hint: the cause of a refused sign-in (a wrong audience, ARM tokens
+    /// disabled, a bad password) must show in the one line most programs print, not only in the source chain.
+    pub(crate) fn auth_refused(context: impl Into<String>, source: Error) -> Self {
+        let mut message = context.into();
+        if let Some(reg) = source.registry_error() {
+            if let Some(first) = reg.errors.first() {
+                message.push_str(&format!(": {}", first.code));
+                if !first.message.is_empty() {
+                    message.push_str(&format!(" ({})", first.message));
+                }
+            }
+            if let Some(hint) = &reg.hint {
+                message.push_str(". ");
+                message.push_str(hint);
+            }
+        }
+        Error::auth(message, Some(source))
+    }
+
     /// The registry's error, when the registry answered with an error status.
     pub fn registry_error(&self) -> Option<&RegistryError> {
         match self {
@@ -394,6 +414,12 @@ pub(crate) fn registry_error(
              Audience::ContainerRegistry (https://containerregistry.azure.net), or enable ARM tokens on the registry"
                 .to_string(),
         ),
+        401 if message_has("audience") => Some(
+            "The Azure AD token was issued for an audience the registry does not accept: set \
+             ClientOptions::audience (Audience::ContainerRegistry works in every cloud; older registries want \
+             the Azure Resource Manager audience of their cloud)"
+                .to_string(),
+        ),
         401 if anonymous => Some(
             "This operation needs credentials: anonymous access only allows pulls from registries that enable it"
                 .to_string(),
@@ -438,6 +464,25 @@ mod tests {
         let e = registry_error(401, "GET", "u", body, false);
         assert!(e.is_unauthorized());
         assert!(e.to_string().contains("audience"), "{e}");
+    }
+
+    #[test]
+    fn refused_sign_in_repeats_the_registry_message_and_hint() {
+        let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"token invalid audience: wrong audience"}]}"#;
+        let cause = registry_error(401, "POST", "u", body, false);
+        let e = Error::auth_refused(
+            "the registry's /oauth2/exchange endpoint answered 401",
+            cause,
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("UNAUTHORIZED (token invalid audience"),
+            "{text}"
+        );
+        assert!(text.contains("ClientOptions::audience"), "{text}");
+        assert!(e.is_unauthorized());
+        let plain = Error::auth_refused("context", Error::Config("x".into()));
+        assert_eq!(plain.to_string(), "authentication failed: context");
     }
 
     #[test]

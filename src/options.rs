@@ -62,7 +62,11 @@ pub struct RetryOptions {
 
 impl Default for RetryOptions {
     fn default() -> Self {
-        RetryOptions { max_retries: 3, initial_delay: Duration::from_millis(800), max_delay: Duration::from_secs(30) }
+        RetryOptions {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(30),
+        }
     }
 }
 

@@ -194,15 +194,14 @@ impl Reference {
         if let Some(t) = tag {
             validate_tag(t)?;
         }
-        if let Some(reg) = &registry {
-            if reg.is_empty() || reg.contains(char::is_whitespace) {
+        if let Some(reg) = &registry
+            && (reg.is_empty() || reg.contains(char::is_whitespace)) {
                 return Err(Error::invalid(
                     "registry",
                     reg.as_str(),
                     "a registry is host[:port]",
                 ));
             }
-        }
         Ok(Reference {
             registry,
             repository: repository.to_string(),

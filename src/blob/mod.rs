@@ -22,7 +22,9 @@ pub struct BlobClient {
 impl BlobClient {
     /// A blob client for the registry at `endpoint` (same rules as [`Client::new`](crate::Client::new)).
     pub fn new(endpoint: &str, credential: Credential, options: ClientOptions) -> Result<Self> {
-        Ok(BlobClient { pipeline: Pipeline::new(endpoint, credential, &options)? })
+        Ok(BlobClient {
+            pipeline: Pipeline::new(endpoint, credential, &options)?,
+        })
     }
 
     /// The registry's endpoint URL.

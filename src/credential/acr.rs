@@ -111,7 +111,10 @@ impl AuthenticationClient {
     /// A client for the registry at `endpoint` (e.g. `https://myregistry.azurecr.io`).
     pub fn new(endpoint: &str, options: ClientOptions) -> Result<Self> {
         let endpoint = crate::pipeline::parse_endpoint(endpoint, &options)?;
-        Ok(AuthenticationClient { transport: Transport::new(&options)?, endpoint })
+        Ok(AuthenticationClient {
+            transport: Transport::new(&options)?,
+            endpoint,
+        })
     }
 
     /// `POST /oauth2/exchange`: an Azure AD access token for an ACR refresh token.
@@ -121,9 +124,18 @@ impl AuthenticationClient {
         aad_access_token: &Secret,
         options: ExchangeOptions,
     ) -> Result<AcrRefreshToken> {
-        let refresh_token = exchange(&self.transport, &self.endpoint, service, Some(aad_access_token), &options)?;
+        let refresh_token = exchange(
+            &self.transport,
+            &self.endpoint,
+            service,
+            Some(aad_access_token),
+            &options,
+        )?;
         let expires_on = super::cache::jwt_expiry(refresh_token.expose());
-        Ok(AcrRefreshToken { refresh_token, expires_on })
+        Ok(AcrRefreshToken {
+            refresh_token,
+            expires_on,
+        })
     }
 
     /// `POST /oauth2/token`: an ACR refresh token for an access token to `scope`.
@@ -134,30 +146,58 @@ impl AuthenticationClient {
         refresh_token: &Secret,
         grant_type: TokenGrantType,
     ) -> Result<AcrAccessToken> {
-        let access_token = access_token(&self.transport, &self.endpoint, service, scope, Some(refresh_token), grant_type)?;
+        let access_token = access_token(
+            &self.transport,
+            &self.endpoint,
+            service,
+            scope,
+            Some(refresh_token),
+            grant_type,
+        )?;
         let expires_on = super::cache::jwt_expiry(access_token.expose());
-        Ok(AcrAccessToken { access_token, expires_on })
+        Ok(AcrAccessToken {
+            access_token,
+            expires_on,
+        })
     }
 }
 
-fn post_form(transport: &Transport, endpoint: &Url, path: &str, form: &[(&str, &str)], expect_key: &'static str) -> Result<Secret> {
+fn post_form(
+    transport: &Transport,
+    endpoint: &Url,
+    path: &str,
+    form: &[(&str, &str)],
+    expect_key: &'static str,
+) -> Result<Secret> {
     let url = endpoint
         .join(&format!("{path}?api-version={API_VERSION}"))
         .map_err(|e| Error::Config(format!("cannot build token URL: {e}")))?;
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-    let mut req = Request::new(Method::POST, url).header("Accept", "application/json").form(body.as_bytes());
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut req = Request::new(Method::POST, url)
+        .header("Accept", "application/json")
+        .form(body.as_bytes());
     let resp = transport.send(&mut req, None)?;
     if !resp.is_success() {
         let status = resp.status;
         let err = resp.into_error();
-        return Err(Error::auth(format!("the registry's {path} endpoint answered {status}"), Some(err)));
+        return Err(Error::auth_refused(
+            format!("the registry's {path} endpoint answered {status}"),
+            err,
+        ));
     }
     let v: serde_json::Value = resp.json("token response", TOKEN_BODY_LIMIT)?;
     v.get(expect_key)
         .and_then(|t| t.as_str())
         .filter(|t| !t.is_empty())
         .map(Secret::new)
-        .ok_or_else(|| Error::decode("token response", format!("no {expect_key} in the answer of {path}")))
+        .ok_or_else(|| {
+            Error::decode(
+                "token response",
+                format!("no {expect_key} in the answer of {path}"),
+            )
+        })
 }
 
 /// `POST /oauth2/exchange`.
@@ -168,7 +208,10 @@ pub(crate) fn exchange(
     aad_access_token: Option<&Secret>,
     options: &ExchangeOptions,
 ) -> Result<Secret> {
-    let mut form = vec![("grant_type", options.grant_type.as_str()), ("service", service)];
+    let mut form = vec![
+        ("grant_type", options.grant_type.as_str()),
+        ("service", service),
+    ];
     if let Some(t) = &options.tenant {
         form.push(("tenant", t));
     }
@@ -178,7 +221,13 @@ pub(crate) fn exchange(
     if let Some(a) = aad_access_token {
         form.push(("access_token", a.expose()));
     }
-    post_form(transport, endpoint, "/oauth2/exchange", &form, "refresh_token")
+    post_form(
+        transport,
+        endpoint,
+        "/oauth2/exchange",
+        &form,
+        "refresh_token",
+    )
 }
 
 /// `POST /oauth2/token` with a refresh token, or anonymously (`grant_type=password`, no refresh token).
@@ -194,7 +243,11 @@ pub(crate) fn access_token(
         TokenGrantType::RefreshToken => "refresh_token",
         TokenGrantType::Password => "password",
     };
-    let mut form = vec![("grant_type", grant), ("service", service), ("scope", scope)];
+    let mut form = vec![
+        ("grant_type", grant),
+        ("service", service),
+        ("scope", scope),
+    ];
     if let Some(r) = refresh_token {
         form.push(("refresh_token", r.expose()));
     }

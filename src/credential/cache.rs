@@ -32,7 +32,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl TokenCache {
     fn slot(&self, key: &str) -> Arc<Mutex<Option<Cached>>> {
-        lock(&self.slots).entry(key.to_string()).or_default().clone()
+        lock(&self.slots)
+            .entry(key.to_string())
+            .or_default()
+            .clone()
     }
 
     /// The token for `key`, fetched with `fetch` unless one is cached that is valid for `margin` more.
@@ -44,11 +47,10 @@ impl TokenCache {
     ) -> Result<Secret> {
         let slot = self.slot(key);
         let mut guard = lock(&slot);
-        if let Some(c) = guard.as_ref() {
-            if SystemTime::now() + margin < c.expires_at {
+        if let Some(c) = guard.as_ref()
+            && SystemTime::now() + margin < c.expires_at {
                 return Ok(c.token.clone());
             }
-        }
         let fresh = fetch()?;
         let token = fresh.token.clone();
         *guard = Some(fresh);
@@ -56,10 +58,14 @@ impl TokenCache {
     }
 
     /// A cached token for `key` that is still valid for `margin`, without fetching.
+    #[cfg(test)]
     pub(crate) fn peek(&self, key: &str, margin: Duration) -> Option<Secret> {
         let slot = self.slot(key);
         let guard = lock(&slot);
-        guard.as_ref().filter(|c| SystemTime::now() + margin < c.expires_at).map(|c| c.token.clone())
+        guard
+            .as_ref()
+            .filter(|c| SystemTime::now() + margin < c.expires_at)
+            .map(|c| c.token.clone())
     }
 
     /// Forgets `key`'s token if it is still `refused` (another thread may have renewed it already).
@@ -89,7 +95,9 @@ pub(crate) fn jwt_expiry(token: &str) -> Option<SystemTime> {
     let bytes = engines.iter().find_map(|e| e.decode(trimmed).ok())?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?;
-    let secs = exp.as_u64().or_else(|| exp.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))?;
+    let secs = exp
+        .as_u64()
+        .or_else(|| exp.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
@@ -106,9 +114,18 @@ mod tests {
     #[test]
     fn reads_exp() {
         let t = jwt(r#"{"exp":1700000000}"#);
-        assert_eq!(jwt_expiry(&t), Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
-        let std_b64 = format!("x.{}.y", base64::engine::general_purpose::STANDARD.encode(r#"{"exp":5,"p":"??>"}"#));
-        assert_eq!(jwt_expiry(&std_b64), Some(SystemTime::UNIX_EPOCH + Duration::from_secs(5)));
+        assert_eq!(
+            jwt_expiry(&t),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
+        let std_b64 = format!(
+            "x.{}.y",
+            base64::engine::general_purpose::STANDARD.encode(r#"{"exp":5,"p":"??>"}"#)
+        );
+        assert_eq!(
+            jwt_expiry(&std_b64),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(5))
+        );
         assert_eq!(jwt_expiry("opaque"), None);
         assert_eq!(jwt_expiry(&jwt(r#"{"sub":1}"#)), None);
     }
@@ -125,7 +142,10 @@ mod tests {
                         .get_or_fetch("k", Duration::from_secs(30), || {
                             calls.fetch_add(1, Ordering::SeqCst);
                             std::thread::sleep(Duration::from_millis(50));
-                            Ok(Cached { token: Secret::new("t"), expires_at: SystemTime::now() + Duration::from_secs(600) })
+                            Ok(Cached {
+                                token: Secret::new("t"),
+                                expires_at: SystemTime::now() + Duration::from_secs(600),
+                            })
                         })
                         .unwrap()
                 })
@@ -136,8 +156,15 @@ mod tests {
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // a token inside the margin is fetched again
-        let short = || Ok(Cached { token: Secret::new("s"), expires_at: SystemTime::now() + Duration::from_secs(10) });
-        cache.get_or_fetch("s", Duration::from_secs(30), short).unwrap();
+        let short = || {
+            Ok(Cached {
+                token: Secret::new("s"),
+                expires_at: SystemTime::now() + Duration::from_secs(10),
+            })
+        };
+        cache
+            .get_or_fetch("s", Duration::from_secs(30), short)
+            .unwrap();
         assert!(cache.peek("s", Duration::from_secs(30)).is_none());
         cache.invalidate("k", Some("other"));
         assert!(cache.peek("k", Duration::ZERO).is_some());

@@ -77,7 +77,10 @@ impl Challenge {
                     i += 1;
                 }
             } else if !name.is_empty() {
-                out.push(Challenge { scheme: name.to_ascii_lowercase(), params: BTreeMap::new() });
+                out.push(Challenge {
+                    scheme: name.to_ascii_lowercase(),
+                    params: BTreeMap::new(),
+                });
             }
         }
         out
@@ -105,12 +108,17 @@ impl Challenge {
 
     /// The scope parameter as given (possibly several, space-separated).
     pub fn scope(&self) -> Option<&str> {
-        self.params.get("scope").map(String::as_str).filter(|s| !s.is_empty())
+        self.params
+            .get("scope")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     /// The scopes, split.
     pub fn scopes(&self) -> Vec<&str> {
-        self.scope().map(|s| s.split_whitespace().collect()).unwrap_or_default()
+        self.scope()
+            .map(|s| s.split_whitespace().collect())
+            .unwrap_or_default()
     }
 
     /// The `error` parameter, e.g. `insufficient_scope`.
@@ -121,8 +129,14 @@ impl Challenge {
 
 /// The first usable challenge among all `WWW-Authenticate` values: Bearer preferred, then Basic.
 pub(crate) fn pick(values: &[&str]) -> Option<Challenge> {
-    let all: Vec<Challenge> = values.iter().flat_map(|v| Challenge::parse_all(v)).collect();
-    all.iter().find(|c| c.is_bearer()).or_else(|| all.iter().find(|c| c.is_basic())).cloned()
+    let all: Vec<Challenge> = values
+        .iter()
+        .flat_map(|v| Challenge::parse_all(v))
+        .collect();
+    all.iter()
+        .find(|c| c.is_bearer())
+        .or_else(|| all.iter().find(|c| c.is_basic()))
+        .cloned()
 }
 
 #[cfg(test)]
@@ -150,12 +164,19 @@ mod tests {
 
     #[test]
     fn basic_and_several_challenges() {
-        let all = Challenge::parse_all(r#"Basic realm="Registry Realm", Bearer realm="https://x/t",service="x""#);
+        let all = Challenge::parse_all(
+            r#"Basic realm="Registry Realm", Bearer realm="https://x/t",service="x""#,
+        );
         assert_eq!(all.len(), 2);
         assert!(all[0].is_basic());
         assert_eq!(all[0].realm(), Some("Registry Realm"));
         assert!(all[1].is_bearer());
-        assert_eq!(pick(&[r#"Basic realm="r""#, r#"Bearer realm="https://x/t""#]).unwrap().scheme, "bearer");
+        assert_eq!(
+            pick(&[r#"Basic realm="r""#, r#"Bearer realm="https://x/t""#])
+                .unwrap()
+                .scheme,
+            "bearer"
+        );
         assert!(pick(&["garbage=1"]).is_none());
         assert!(Challenge::parse_all("").is_empty());
     }

@@ -25,7 +25,10 @@ struct TokenResponse {
 /// The `Basic` header value for a username and password.
 pub(crate) fn basic_header(username: &str, password: &Secret) -> String {
     let raw = format!("{username}:{}", password.expose());
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 /// Fetches a token for `scopes` from `realm`.
@@ -52,17 +55,36 @@ pub(crate) fn fetch_token(
     if !resp.is_success() {
         let status = resp.status;
         let err = resp.into_error();
-        let what = if basic.is_some() { "refused the username and password" } else { "refused an anonymous token" };
-        return Err(Error::auth(format!("the token service {what} (status {status})"), Some(err)));
+        let what = if basic.is_some() {
+            "refused the username and password"
+        } else {
+            "refused an anonymous token"
+        };
+        return Err(Error::auth_refused(
+            format!("the token service {what} (status {status})"),
+            err,
+        ));
     }
     let body: TokenResponse = resp.json("token response", 1024 * 1024)?;
     let token = body
         .token
         .filter(|t| !t.is_empty())
         .or(body.access_token.filter(|t| !t.is_empty()))
-        .ok_or_else(|| Error::decode("token response", "neither token nor access_token in the answer"))?;
+        .ok_or_else(|| {
+            Error::decode(
+                "token response",
+                "neither token nor access_token in the answer",
+            )
+        })?;
     let expires_at = super::cache::jwt_expiry(&token).unwrap_or_else(|| {
-        SystemTime::now() + body.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME)
+        SystemTime::now()
+            + body
+                .expires_in
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_LIFETIME)
     });
-    Ok(Cached { token: Secret::new(token), expires_at })
+    Ok(Cached {
+        token: Secret::new(token),
+        expires_at,
+    })
 }

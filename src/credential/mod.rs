@@ -25,7 +25,10 @@ use std::time::SystemTime;
 
 use crate::error::Result;
 
-pub use acr::{AcrAccessToken, AcrRefreshToken, AuthenticationClient, ExchangeGrantType, ExchangeOptions, TokenGrantType};
+pub use acr::{
+    AcrAccessToken, AcrRefreshToken, AuthenticationClient, ExchangeGrantType, ExchangeOptions,
+    TokenGrantType,
+};
 
 /// A string that never shows itself in `Debug` or `Display`.
 ///
@@ -129,7 +132,9 @@ impl Credential {
     /// assert!(c.is_anonymous());
     /// ```
     pub fn anonymous() -> Self {
-        Credential { kind: Kind::Anonymous }
+        Credential {
+            kind: Kind::Anonymous,
+        }
     }
 
     /// Username and password: an ACR admin user or scope-map token, the output of
@@ -141,17 +146,26 @@ impl Credential {
     /// assert!(!format!("{c:?}").contains("pass\""));
     /// ```
     pub fn basic(username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        Credential { kind: Kind::Basic { username: username.into(), password: password.into() } }
+        Credential {
+            kind: Kind::Basic {
+                username: username.into(),
+                password: password.into(),
+            },
+        }
     }
 
     /// An Azure AD token source implementing the synchronous [`TokenCredential`].
     pub fn token(source: impl TokenCredential + 'static) -> Self {
-        Credential { kind: Kind::Token(Arc::new(source)) }
+        Credential {
+            kind: Kind::Token(Arc::new(source)),
+        }
     }
 
     /// An Azure AD token source shared with other code.
     pub fn token_arc(source: Arc<dyn TokenCredential>) -> Self {
-        Credential { kind: Kind::Token(source) }
+        Credential {
+            kind: Kind::Token(source),
+        }
     }
 
     /// True for [`Credential::anonymous`].

@@ -59,7 +59,13 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 impl AuthPolicy {
     pub(crate) fn new(endpoint: Url, credential: Credential, audience: Audience) -> Self {
-        AuthPolicy { endpoint, credential, audience, state: Mutex::default(), cache: TokenCache::default() }
+        AuthPolicy {
+            endpoint,
+            credential,
+            audience,
+            state: Mutex::default(),
+            cache: TokenCache::default(),
+        }
     }
 
     pub(crate) fn is_anonymous(&self) -> bool {
@@ -73,7 +79,12 @@ impl AuthPolicy {
 
     /// The header for a request to `url` needing `scope`, fetching a token first when the registry's
     /// scheme is known. `None` when nothing is known yet (the registry will challenge).
-    pub(crate) fn header_for(&self, transport: &Transport, url: &Url, scope: Option<&str>) -> Option<String> {
+    pub(crate) fn header_for(
+        &self,
+        transport: &Transport,
+        url: &Url,
+        scope: Option<&str>,
+    ) -> Option<String> {
         if !self.same_origin(url) {
             return None;
         }
@@ -93,7 +104,9 @@ impl AuthPolicy {
         match self.token(transport, &bearer, &scope) {
             Ok(t) => Some(format!("Bearer {}", t.expose())),
             Err(e) => {
-                log::debug!("could not fetch a token ahead of the request ({e}); letting the registry challenge");
+                log::debug!(
+                    "could not fetch a token ahead of the request ({e}); letting the registry challenge"
+                );
                 None
             }
         }
@@ -124,22 +137,30 @@ impl AuthPolicy {
         let realm_text = challenge
             .realm()
             .ok_or_else(|| Error::auth("the registry's Bearer challenge has no realm", None))?;
-        let realm = self
-            .endpoint
-            .join(realm_text)
-            .map_err(|e| Error::auth(format!("the registry's token realm {realm_text:?} is not a URL: {e}"), None))?;
-        let service = challenge.service().unwrap_or_else(|| self.endpoint.host_str().unwrap_or("")).to_string();
-        let scope = challenge.scope().map(str::to_string).or_else(|| asked.map(str::to_string)).unwrap_or_default();
+        let realm = self.endpoint.join(realm_text).map_err(|e| {
+            Error::auth(
+                format!("the registry's token realm {realm_text:?} is not a URL: {e}"),
+                None,
+            )
+        })?;
+        let service = challenge
+            .service()
+            .unwrap_or_else(|| self.endpoint.host_str().unwrap_or(""))
+            .to_string();
+        let scope = challenge
+            .scope()
+            .map(str::to_string)
+            .or_else(|| asked.map(str::to_string))
+            .unwrap_or_default();
         let bearer = Bearer { realm, service };
         {
             let mut st = lock(&self.state);
             st.bearer = Some(bearer.clone());
             st.basic = false;
-            if let Some(a) = asked {
-                if a != scope {
+            if let Some(a) = asked
+                && a != scope {
                     st.aliases.insert(a.to_string(), scope.clone());
                 }
-            }
         }
         let key = access_key(&bearer.service, &scope);
         let refused = sent.and_then(|s| s.strip_prefix("Bearer "));
@@ -154,9 +175,16 @@ impl AuthPolicy {
     }
 
     /// An access token for `scope`, cached.
-    fn token(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<crate::credential::Secret> {
+    fn token(
+        &self,
+        transport: &Transport,
+        bearer: &Bearer,
+        scope: &str,
+    ) -> Result<crate::credential::Secret> {
         let key = access_key(&bearer.service, scope);
-        self.cache.get_or_fetch(&key, ACCESS_MARGIN, || self.fetch_access(transport, bearer, scope))
+        self.cache.get_or_fetch(&key, ACCESS_MARGIN, || {
+            self.fetch_access(transport, bearer, scope)
+        })
     }
 
     fn fetch_access(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Cached> {
@@ -175,12 +203,24 @@ impl AuthPolicy {
                     Ok(cached_access(t))
                 } else {
                     self.check_realm(&bearer.realm, transport)?;
-                    docker::fetch_token(transport, &bearer.realm, Some(&bearer.service), &scopes, None)
+                    docker::fetch_token(
+                        transport,
+                        &bearer.realm,
+                        Some(&bearer.service),
+                        &scopes,
+                        None,
+                    )
                 }
             }
             Kind::Basic { username, password } => {
                 self.check_realm(&bearer.realm, transport)?;
-                docker::fetch_token(transport, &bearer.realm, Some(&bearer.service), &scopes, Some((username, password)))
+                docker::fetch_token(
+                    transport,
+                    &bearer.realm,
+                    Some(&bearer.service),
+                    &scopes,
+                    Some((username, password)),
+                )
             }
             Kind::Token(source) => {
                 // Azure AD: always the registry's own endpoint, whatever the realm says.
@@ -188,7 +228,10 @@ impl AuthPolicy {
                 let fetch_refresh = || -> Result<Cached> {
                     let aad_scope = self.audience.scope();
                     let aad = source.get_token(&[aad_scope.as_str()]).map_err(|e| {
-                        Error::auth(format!("could not get an Azure AD token for {aad_scope}"), Some(e))
+                        Error::auth(
+                            format!("could not get an Azure AD token for {aad_scope}"),
+                            Some(e),
+                        )
                     })?;
                     let refresh = acr::exchange(
                         transport,
@@ -199,17 +242,38 @@ impl AuthPolicy {
                     )?;
                     let expires_at = jwt_expiry(refresh.expose())
                         .unwrap_or_else(|| SystemTime::now() + REFRESH_DEFAULT_LIFETIME);
-                    Ok(Cached { token: refresh, expires_at })
+                    Ok(Cached {
+                        token: refresh,
+                        expires_at,
+                    })
                 };
-                let refresh = self.cache.get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
+                let refresh =
+                    self.cache
+                        .get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
                 let grant = acr::TokenGrantType::RefreshToken;
-                match acr::access_token(transport, &self.endpoint, &bearer.service, scope, Some(&refresh), grant) {
+                match acr::access_token(
+                    transport,
+                    &self.endpoint,
+                    &bearer.service,
+                    scope,
+                    Some(&refresh),
+                    grant,
+                ) {
                     Ok(t) => Ok(cached_access(t)),
                     Err(e) if e.is_unauthorized() => {
                         // the refresh token was revoked or expired early: exchange once more
                         self.cache.invalidate(&refresh_key, Some(refresh.expose()));
-                        let refresh = self.cache.get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
-                        let t = acr::access_token(transport, &self.endpoint, &bearer.service, scope, Some(&refresh), grant)?;
+                        let refresh =
+                            self.cache
+                                .get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
+                        let t = acr::access_token(
+                            transport,
+                            &self.endpoint,
+                            &bearer.service,
+                            scope,
+                            Some(&refresh),
+                            grant,
+                        )?;
                         Ok(cached_access(t))
                     }
                     Err(e) => Err(e),
@@ -220,7 +284,11 @@ impl AuthPolicy {
 
     /// ACR's token endpoint: `/oauth2/token` on the registry's own origin.
     fn is_acr_realm(&self, realm: &Url) -> bool {
-        self.same_origin(realm) && realm.path().trim_end_matches('/').ends_with("/oauth2/token")
+        self.same_origin(realm)
+            && realm
+                .path()
+                .trim_end_matches('/')
+                .ends_with("/oauth2/token")
     }
 
     /// A realm must not downgrade to plain http (credentials would travel in clear).
@@ -244,6 +312,7 @@ fn access_key(service: &str, scope: &str) -> String {
 }
 
 fn cached_access(token: crate::credential::Secret) -> Cached {
-    let expires_at = jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
+    let expires_at =
+        jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
     Cached { token, expires_at }
 }

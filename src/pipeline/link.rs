@@ -7,7 +7,9 @@ use crate::error::{Error, Result};
 
 /// The `rel="next"` target of a `Link` header, resolved against `base`. `Ok(None)` when there is none.
 pub(crate) fn next_link(header: Option<&str>, base: &Url) -> Result<Option<Url>> {
-    let Some(header) = header else { return Ok(None) };
+    let Some(header) = header else {
+        return Ok(None);
+    };
     for part in split_links(header) {
         let part = part.trim();
         let Some(end) = part.find('>') else { continue };
@@ -17,12 +19,15 @@ pub(crate) fn next_link(header: Option<&str>, base: &Url) -> Result<Option<Url>>
         let target = &part[1..end];
         let is_next = part[end + 1..].split(';').any(|p| {
             let p = p.trim();
-            p.strip_prefix("rel=").is_some_and(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
+            p.strip_prefix("rel=")
+                .is_some_and(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
         });
         if !is_next {
             continue;
         }
-        let url = base.join(target).map_err(|e| Error::decode("Link header", e))?;
+        let url = base
+            .join(target)
+            .map_err(|e| Error::decode("Link header", e))?;
         if url.origin() != base.origin() {
             return Err(Error::Redirect {
                 what: "next-page link",
@@ -61,11 +66,27 @@ mod tests {
     #[test]
     fn parses_and_guards() {
         let base = Url::parse("https://r.azurecr.io/acr/v1/_catalog?n=2").unwrap();
-        let n = next_link(Some(r#"</acr/v1/_catalog?last=a%2Fb&n=2&orderby=>; rel="next""#), &base).unwrap().unwrap();
-        assert_eq!(n.as_str(), "https://r.azurecr.io/acr/v1/_catalog?last=a%2Fb&n=2&orderby=");
+        let n = next_link(
+            Some(r#"</acr/v1/_catalog?last=a%2Fb&n=2&orderby=>; rel="next""#),
+            &base,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            n.as_str(),
+            "https://r.azurecr.io/acr/v1/_catalog?last=a%2Fb&n=2&orderby="
+        );
         assert!(next_link(None, &base).unwrap().is_none());
-        assert!(next_link(Some(r#"</x>; rel="prev""#), &base).unwrap().is_none());
-        let e = next_link(Some(r#"<https://evil.example/acr/v1/_catalog>; rel="next""#), &base).unwrap_err();
+        assert!(
+            next_link(Some(r#"</x>; rel="prev""#), &base)
+                .unwrap()
+                .is_none()
+        );
+        let e = next_link(
+            Some(r#"<https://evil.example/acr/v1/_catalog>; rel="next""#),
+            &base,
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::Redirect { .. }), "{e}");
         let e = next_link(Some(r#"<http://r.azurecr.io/x>; rel="next""#), &base).unwrap_err();
         assert!(matches!(e, Error::Redirect { .. }));

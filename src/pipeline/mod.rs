@@ -21,6 +21,7 @@ use url::Url;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::options::ClientOptions;
+pub(crate) use redact::url as redact_url;
 pub(crate) use transport::{Body, Request, Response};
 
 const MAX_REDIRECTS: usize = 5;
@@ -42,26 +43,50 @@ struct Inner {
 /// loopback hosts or with `allow_http`.
 pub(crate) fn parse_endpoint(endpoint: &str, options: &ClientOptions) -> Result<Url> {
     let text = endpoint.trim();
-    let with_scheme = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
-    let url = Url::parse(&with_scheme).map_err(|e| Error::Config(format!("endpoint {text:?} is not a URL: {e}")))?;
+    // what error messages may repeat: the endpoint without any user info (a password must not be echoed)
+    let shown = match text.rfind('@') {
+        Some(at) => match text.find("://") {
+            Some(s) if s < at => format!("{}://REDACTED@{}", &text[..s], &text[at + 1..]),
+            _ => format!("REDACTED@{}", &text[at + 1..]),
+        },
+        None => text.to_string(),
+    };
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|e| Error::Config(format!("endpoint {shown:?} is not a URL: {e}")))?;
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::Config(format!("endpoint {text:?} has no host")));
+        return Err(Error::Config(format!("endpoint {shown:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config("the endpoint must not carry credentials; use Credential::basic".into()));
+        return Err(Error::Config(
+            "the endpoint must not carry credentials; use Credential::basic".into(),
+        ));
     }
-    if url.query().is_some() || url.fragment().is_some() || url.path().trim_end_matches('/') != "" {
-        return Err(Error::Config(format!("endpoint {text:?} must be scheme://host[:port] with no path or query")));
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.path().trim_end_matches('/').is_empty()
+    {
+        return Err(Error::Config(format!(
+            "endpoint {shown:?} must be scheme://host[:port] with no path or query"
+        )));
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) || options.allow_http => {}
         "http" => {
             return Err(Error::Config(format!(
-                "endpoint {text:?} is plain http: set ClientOptions::allow_http to use it (credentials would travel unencrypted)"
+                "endpoint {shown:?} is plain http: set ClientOptions::allow_http to use it (credentials would travel unencrypted)"
             )));
         }
-        other => return Err(Error::Config(format!("endpoint scheme {other:?} is not http or https"))),
+        other => {
+            return Err(Error::Config(format!(
+                "endpoint scheme {other:?} is not http or https"
+            )));
+        }
     }
     Ok(url)
 }
@@ -80,11 +105,21 @@ fn is_redirect(status: u16) -> bool {
 }
 
 impl Pipeline {
-    pub(crate) fn new(endpoint: &str, credential: Credential, options: &ClientOptions) -> Result<Self> {
+    pub(crate) fn new(
+        endpoint: &str,
+        credential: Credential,
+        options: &ClientOptions,
+    ) -> Result<Self> {
         let endpoint = parse_endpoint(endpoint, options)?;
         let transport = transport::Transport::new(options)?;
         let auth = auth::AuthPolicy::new(endpoint.clone(), credential, options.audience.clone());
-        Ok(Pipeline { inner: Arc::new(Inner { endpoint, transport, auth }) })
+        Ok(Pipeline {
+            inner: Arc::new(Inner {
+                endpoint,
+                transport,
+                auth,
+            }),
+        })
     }
 
     /// The registry's endpoint.
@@ -106,7 +141,11 @@ impl Pipeline {
         let url = base.join(location).map_err(|e| Error::decode(what, e))?;
         match url.scheme() {
             "http" | "https" => Ok(url),
-            _ => Err(Error::Redirect { what, url: redact::url(&url), reason: "only http and https are followed" }),
+            _ => Err(Error::Redirect {
+                what,
+                url: redact::url(&url),
+                reason: "only http and https are followed",
+            }),
         }
     }
 
@@ -125,29 +164,46 @@ impl Pipeline {
             hops += 1;
             let next = self.resolve(&req.url, &location, "redirect")?;
             if hops > MAX_REDIRECTS {
-                return Err(Error::Redirect { what: "redirect", url: redact::url(&next), reason: "too many redirects" });
+                return Err(Error::Redirect {
+                    what: "redirect",
+                    url: redact::url(&next),
+                    reason: "too many redirects",
+                });
             }
             if req.url.scheme() == "https" && next.scheme() == "http" && !is_loopback(&next) {
-                return Err(Error::Redirect { what: "redirect", url: redact::url(&next), reason: "it downgrades https to http" });
+                return Err(Error::Redirect {
+                    what: "redirect",
+                    url: redact::url(&next),
+                    reason: "it downgrades https to http",
+                });
             }
-            log::debug!("following {} redirect to {}", resp.status, redact::url(&next));
+            log::debug!(
+                "following {} redirect to {}",
+                resp.status,
+                redact::url(&next)
+            );
             req.url = next;
         }
     }
 
     fn send_authorized(&self, req: &mut Request<'_>) -> Result<Response> {
         let inner = &*self.inner;
-        let header = inner.auth.header_for(&inner.transport, &req.url, req.scope.as_deref());
+        let header = inner
+            .auth
+            .header_for(&inner.transport, &req.url, req.scope.as_deref());
         let mut resp = inner.transport.send(req, header.as_deref())?;
         if resp.status == 401 && inner.auth.same_origin(&req.url) && req.body.replayable() {
             let values = resp.header_all("www-authenticate");
-            if let Some(challenge) = crate::credential::challenge::pick(&values) {
-                if let Some(retry_header) =
-                    inner.auth.on_challenge(&inner.transport, &challenge, header.as_deref(), req.scope.as_deref())?
-                {
-                    drop(resp);
-                    resp = inner.transport.send(req, Some(&retry_header))?;
-                }
+            if let Some(challenge) = crate::credential::challenge::pick(&values)
+                && let Some(retry_header) = inner.auth.on_challenge(
+                    &inner.transport,
+                    &challenge,
+                    header.as_deref(),
+                    req.scope.as_deref(),
+                )?
+            {
+                drop(resp);
+                resp = inner.transport.send(req, Some(&retry_header))?;
             }
         }
         resp.anonymous = inner.auth.is_anonymous();

@@ -5,7 +5,12 @@ use url::Url;
 /// Query parameters whose values are secrets: SAS signatures, upload state, tokens, passwords.
 fn is_secret_param(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n == "sig" || n == "_state" || n.contains("token") || n.contains("secret") || n.contains("password") || n == "code"
+    n == "sig"
+        || n == "_state"
+        || n.contains("token")
+        || n.contains("secret")
+        || n.contains("password")
+        || n == "code"
 }
 
 /// The URL with user info and secret query values replaced by `REDACTED`.
@@ -19,7 +24,11 @@ pub(crate) fn url(u: &Url) -> String {
         let pairs: Vec<(String, String)> = u
             .query_pairs()
             .map(|(k, v)| {
-                let v = if is_secret_param(&k) { "REDACTED".to_string() } else { v.into_owned() };
+                let v = if is_secret_param(&k) {
+                    "REDACTED".to_string()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -49,7 +58,9 @@ mod tests {
 
     #[test]
     fn redacts_secrets() {
-        let u = Url::parse("https://a.blob.core.windows.net/x?sv=1&sig=SECRET&se=2&_state=STATE&n=1").unwrap();
+        let u =
+            Url::parse("https://a.blob.core.windows.net/x?sv=1&sig=SECRET&se=2&_state=STATE&n=1")
+                .unwrap();
         let s = url(&u);
         assert!(!s.contains("SECRET") && !s.contains("STATE"), "{s}");
         assert!(s.contains("n=1") && s.contains("sv=1"), "{s}");

@@ -17,7 +17,9 @@ pub(crate) fn delay(options: &RetryOptions, attempt: u32, retry_after: Option<&s
     if let Some(d) = retry_after.and_then(parse_retry_after) {
         return d.min(options.max_delay);
     }
-    let base = options.initial_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let base = options
+        .initial_delay
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let base = base.min(options.max_delay);
     // jitter in [0.75, 1.25)
     let r = RandomState::new().build_hasher().finish() % 1000;
@@ -32,7 +34,10 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = parse_http_date(v)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -42,12 +47,17 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let day: u32 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[2])? as u32
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as u32
         + 1;
     let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<u64> = parts[4].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<u64> = parts[4]
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
         return None;
     }
@@ -76,18 +86,34 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let o = RetryOptions { max_retries: 3, initial_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let o = RetryOptions {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
         let d1 = delay(&o, 1, None);
         let d3 = delay(&o, 3, None);
-        assert!(d1 >= Duration::from_millis(75) && d1 < Duration::from_millis(125), "{d1:?}");
-        assert!(d3 >= Duration::from_millis(300) && d3 < Duration::from_millis(500), "{d3:?}");
+        assert!(
+            d1 >= Duration::from_millis(75) && d1 < Duration::from_millis(125),
+            "{d1:?}"
+        );
+        assert!(
+            d3 >= Duration::from_millis(300) && d3 < Duration::from_millis(500),
+            "{d3:?}"
+        );
         assert!(delay(&o, 30, None) >= Duration::from_millis(750));
         assert!(delay(&o, 30, None) <= Duration::from_secs(1));
         assert_eq!(delay(&o, 1, Some("600")), Duration::from_secs(1));

@@ -9,11 +9,14 @@
 //!   registry accepts; counts requests per scope.
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
 //! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
+//! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
+//!   `/oauth2/token`, a catch-all that fails loudly), `FakeAad`, fixtures from `tests/fixtures/`.
 //! - Helpers: [`free_port`], [`sha256_hex`], [`pseudo_random`], [`pseudo_random_reader`], [`require_tool`].
 //!
 //! Everything is std-only blocking code and binds to 127.0.0.1 only.
 #![allow(dead_code, unused_imports)]
 
+pub mod acr_mock;
 pub mod fault_proxy;
 pub mod http;
 pub mod registry;

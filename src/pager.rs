@@ -1,0 +1,219 @@
+//! Paged listings as iterators.
+//!
+//! A [`Pager`] yields items (`Iterator<Item = Result<T>>`), fetching pages lazily by following the
+//! registry's `Link: <…>; rel="next"` header. [`Pager::pages`] walks page by page instead, and every page
+//! carries a [`continuation`](Page::continuation): hand it to [`Pager::resume`] (or to the `continuation`
+//! field of a list operation's options) to carry on later, from another process even. A next link that
+//! points at another origin is refused with [`Error::Redirect`](crate::Error::Redirect): a registry must not
+//! steer the client, with its token, elsewhere.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use ureq::http::Method;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::pipeline::{Pipeline, Request, link};
+
+/// List pages are read up to this size.
+const PAGE_LIMIT: u64 = 16 * 1024 * 1024;
+
+type Decode<T> = fn(&[u8]) -> Result<Vec<T>>;
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Where the next page starts (the registry's next link, as path and query), or `None` on the last page.
+    pub continuation: Option<String>,
+}
+
+/// An iterator over the items of a paged listing. See the [module docs](self).
+///
+/// ```no_run
+/// use azcontainerregistry::{Client, ClientOptions, Credential, ListRepositoriesOptions};
+/// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+/// let mut pages = client.list_repositories(ListRepositoriesOptions { page_size: Some(100), ..Default::default() }).pages();
+/// let first = pages.next().transpose()?;
+/// if let Some(token) = first.and_then(|p| p.continuation) {
+///     // later, perhaps in another process:
+///     let rest = client.list_repositories(ListRepositoriesOptions { continuation: Some(token), ..Default::default() });
+///     for name in rest { println!("{}", name?); }
+/// }
+/// # Ok::<(), azcontainerregistry::Error>(())
+/// ```
+pub struct Pager<T> {
+    pipeline: Pipeline,
+    next: Option<Url>,
+    path: String,
+    scope: String,
+    decode: Decode<T>,
+    buffer: VecDeque<T>,
+    failed: bool,
+    pending_error: Option<Error>,
+}
+
+impl<T> fmt::Debug for Pager<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pager")
+            .field("path", &self.path)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Pager<T> {
+    /// A pager starting at `first` (path and query, or a continuation), for the listing at `path`.
+    pub(crate) fn new(
+        pipeline: Pipeline,
+        path: &str,
+        first: Result<String>,
+        scope: String,
+        decode: Decode<T>,
+    ) -> Self {
+        let mut pager = Pager {
+            pipeline,
+            next: None,
+            path: path.to_string(),
+            scope,
+            decode,
+            buffer: VecDeque::new(),
+            failed: false,
+            pending_error: None,
+        };
+        match first.and_then(|f| pager.checked(&f)) {
+            Ok(url) => pager.next = Some(url),
+            Err(e) => {
+                // reported on the first call to next(); nothing is sent
+                pager.failed = true;
+                pager.pending_error = Some(e);
+            }
+        }
+        pager
+    }
+
+    /// Continues a listing from a [`Page::continuation`]. The continuation must belong to the same
+    /// listing (same path) on the same registry.
+    pub fn resume(mut self, continuation: &str) -> Self {
+        self.buffer.clear();
+        match self.checked(continuation) {
+            Ok(url) => {
+                self.next = Some(url);
+                self.failed = false;
+                self.pending_error = None;
+            }
+            Err(e) => {
+                self.next = None;
+                self.failed = true;
+                self.pending_error = Some(e);
+            }
+        }
+        self
+    }
+
+    /// Where the next unfetched page starts: save it to resume later. Items already fetched but not yet
+    /// yielded are not covered by it; use [`pages`](Self::pages) for exact resumption. After a failed
+    /// page, this is the page that failed, so the listing can be resumed where it broke off.
+    pub fn continuation(&self) -> Option<String> {
+        self.next.as_ref().map(path_and_query)
+    }
+
+    /// Walks page by page instead of item by item.
+    pub fn pages(self) -> Pages<T> {
+        Pages { pager: self }
+    }
+
+    fn checked(&self, target: &str) -> Result<Url> {
+        let url = self.pipeline.url(target)?;
+        if url.origin() != self.pipeline.endpoint().origin() {
+            return Err(Error::Redirect {
+                what: "continuation",
+                url: crate::pipeline::redact_url(&url),
+                reason: "it points at another origin than the registry",
+            });
+        }
+        if url.path() != self.path {
+            return Err(Error::invalid(
+                "continuation",
+                target,
+                format!("it does not continue the listing {}", self.path),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn fetch_page(&mut self) -> Option<Result<Page<T>>> {
+        if let Some(e) = self.pending_error.take() {
+            return Some(Err(e));
+        }
+        if self.failed {
+            return None;
+        }
+        let url = self.next.take()?;
+        let result = (|| {
+            let req = Request::new(Method::GET, url.clone())
+                .header("Accept", "application/json")
+                .scope(self.scope.clone());
+            let resp = self.pipeline.send(req)?.expect(&[200])?;
+            let next = link::next_link(resp.header("link"), self.pipeline.endpoint())?;
+            let bytes = resp.bytes("list page", PAGE_LIMIT)?;
+            let items = (self.decode)(&bytes)?;
+            Ok((items, next))
+        })();
+        match result {
+            Ok((items, next)) => {
+                self.next = next;
+                Some(Ok(Page {
+                    items,
+                    continuation: self.continuation(),
+                }))
+            }
+            Err(e) => {
+                // the listing stops here, but the page that failed stays the continuation: a caller can
+                // resume from it (after a transient failure, say) instead of starting over
+                self.next = Some(url);
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl<T> Iterator for Pager<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        loop {
+            if let Some(item) = self.buffer.pop_front() {
+                return Some(Ok(item));
+            }
+            match self.fetch_page()? {
+                Ok(page) => self.buffer.extend(page.items),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Page-by-page iteration of a [`Pager`].
+#[derive(Debug)]
+pub struct Pages<T> {
+    pager: Pager<T>,
+}
+
+impl<T> Iterator for Pages<T> {
+    type Item = Result<Page<T>>;
+
+    fn next(&mut self) -> Option<Result<Page<T>>> {
+        self.pager.fetch_page()
+    }
+}
+
+fn path_and_query(u: &Url) -> String {
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
+}
