@@ -7,6 +7,8 @@
 //! with `rewrites_only()`, so a request for any origin that is not mapped to a mock fails instead of leaving.
 #![cfg(feature = "azure")]
 
+mod support;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +24,7 @@ use azcontainerregistry::{
 use azure_core::http::{HttpClient, Method, Request, Url};
 use base64::Engine;
 use mockito::{Matcher, Server, ServerGuard};
+use support::acr_mock::{API_VERSION, AcrMock, fixture};
 
 const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
 const ACR_RESOURCE: &str = "https://containerregistry.azure.net";
@@ -329,13 +332,60 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
     acr_unexpected.assert();
 }
 
-// TODO(lead): once `Client` has a public request-sending operation (e.g. a metadata or manifest call),
-// add the end-to-end variant here: `Client::new(&acr.url(), Credential::azure(credential), ClientOptions::default())`
-// against mockito answering the first request with `401` + `WWW-Authenticate: Bearer
-// realm="<acr>/oauth2/token",service="myregistry.azurecr.io",scope="<scope>"`, then `/oauth2/exchange` (assert the
-// form as above, with the AAD token the fake authority issued), `/oauth2/token` (grant_type=refresh_token,
-// service, scope, refresh_token) and the retried request carrying `Authorization: Bearer <access token>`. No
-// such method exists on `Client` on the `azure` branch.
+/// The whole way through the client: `Credential::azure_default_with` (environment client secret, fake Azure
+/// AD on loopback) → `Client` → 401 challenge → `/oauth2/exchange` with the token the fake authority issued →
+/// `/oauth2/token` → the retried request with the ACR access token. Plain `#[test]`, no runtime.
+#[test]
+fn client_signs_in_with_the_default_chain_end_to_end() {
+    let mut env = EnvLock::acquire();
+    let mut aad = Server::new();
+    let aad_token = unique("aad-token");
+    let token_mock = client_secret_mock(&mut aad, "env-tenant", "env-secret-value", &aad_token);
+    let aad_unexpected = catch_all(&mut aad);
+    env.set("AZURE_TENANT_ID", "env-tenant");
+    env.set("AZURE_CLIENT_ID", "env-client");
+    env.set("AZURE_CLIENT_SECRET", "env-secret-value");
+
+    const READ: &str = "repository:hello-world:metadata_read";
+    let mut acr = AcrMock::start();
+    let challenge = acr.challenge(
+        "GET",
+        "/acr/v1/hello-world",
+        Matcher::Exact(API_VERSION.into()),
+        READ,
+        1,
+    );
+    let exchange = acr.exchange(&aad_token, "acr-refresh", 1);
+    let token = acr.token(READ, "acr-refresh", "acr-access", 1);
+    let get = acr
+        .server
+        .mock("GET", "/acr/v1/hello-world")
+        .match_query(Matcher::Exact(API_VERSION.into()))
+        .match_header("authorization", "Bearer acr-access")
+        .with_status(200)
+        .with_header("content-type", "application/json; charset=utf-8")
+        .with_body(fixture("repository_properties.json"))
+        .expect(1)
+        .create();
+    acr.seal();
+
+    let credential = Credential::azure_default_with(AzureCredentialOptions {
+        transport: Some(loopback_transport(&aad)),
+        ..Default::default()
+    })
+    .expect("credential");
+    let props = acr
+        .client(credential)
+        .get_repository_properties("hello-world")
+        .expect("signed in");
+    assert_eq!(props.name, "library/hello-world"); // what the fixture says
+
+    for m in [&challenge, &exchange, &token, &get, &token_mock] {
+        m.assert();
+    }
+    acr.verify();
+    aad_unexpected.assert();
+}
 
 // ----------------------------------------------------------------------------------------------------------
 // (b) Azure CLI through a fake `az` on PATH
@@ -465,7 +515,6 @@ fn managed_identity_asks_the_rewritten_metadata_service() {
                 "mi-client-id".into(),
             )),
             client_options: transport.client_options(),
-            ..Default::default()
         },
     ))
     .expect("managed identity credential");

@@ -103,12 +103,7 @@ impl Args {
 /// CLI).
 #[cfg(feature = "azure")]
 fn azure_credential() -> Result<Credential, Box<dyn Error>> {
-    // TODO(lead): use Credential::azure_default()
-    eprintln!(
-        "note: Azure AD sign-in is not wired into these examples yet; continuing anonymously \
-         (set ACR_USERNAME and ACR_PASSWORD to sign in)"
-    );
-    Ok(Credential::anonymous())
+    Ok(Credential::azure_default()?)
 }
 
 /// Without the `azure` feature there is no Azure AD sign-in.
