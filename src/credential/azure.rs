@@ -846,11 +846,15 @@ impl AzTokenCredential for AzureDefaultCredential {
                     *lock(&self.winner) = Some(i);
                     return Ok(token);
                 }
-                Err(e) => said.push(format!(
-                    "- {}: {}",
-                    member.name,
-                    describe(&e).replace('\n', " ")
-                )),
+                Err(e) => {
+                    let why = describe(&e).replace('\n', " ");
+                    // Configured but refused: worth a warning even if a later member signs in.
+                    log::warn!(
+                        "azure: {} failed, trying the next credential: {why}",
+                        member.name
+                    );
+                    said.push(format!("- {}: {why}", member.name));
+                }
             }
         }
         Err(azure_core::Error::with_message(
