@@ -260,13 +260,14 @@ impl<R: Read> DigestReader<R> {
 
     fn check(&mut self) -> io::Result<()> {
         if let Some(len) = self.expected_len
-            && len != self.read {
-                return Err(error_to_io(Error::SizeMismatch {
-                    what: "blob",
-                    expected: len,
-                    actual: self.read,
-                }));
-            }
+            && len != self.read
+        {
+            return Err(error_to_io(Error::SizeMismatch {
+                what: "blob",
+                expected: len,
+                actual: self.read,
+            }));
+        }
         let actual = self.hasher.digest();
         if actual != self.expected {
             return Err(error_to_io(Error::DigestMismatch {
@@ -294,13 +295,14 @@ impl<R: Read> Read for DigestReader<R> {
         }
         self.read += n as u64;
         if let Some(len) = self.expected_len
-            && self.read > len {
-                return Err(error_to_io(Error::SizeMismatch {
-                    what: "blob",
-                    expected: len,
-                    actual: self.read,
-                }));
-            }
+            && self.read > len
+        {
+            return Err(error_to_io(Error::SizeMismatch {
+                what: "blob",
+                expected: len,
+                actual: self.read,
+            }));
+        }
         self.hasher.update(&buf[..n]);
         Ok(n)
     }

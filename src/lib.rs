@@ -17,8 +17,8 @@ pub mod models;
 pub mod options;
 pub mod pager;
 pub(crate) mod pipeline;
-mod referrers;
 pub mod reference;
+mod referrers;
 
 pub use blob::BlobClient;
 pub use catalog::ListNamesOptions;

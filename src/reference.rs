@@ -195,13 +195,14 @@ impl Reference {
             validate_tag(t)?;
         }
         if let Some(reg) = &registry
-            && (reg.is_empty() || reg.contains(char::is_whitespace)) {
-                return Err(Error::invalid(
-                    "registry",
-                    reg.as_str(),
-                    "a registry is host[:port]",
-                ));
-            }
+            && (reg.is_empty() || reg.contains(char::is_whitespace))
+        {
+            return Err(Error::invalid(
+                "registry",
+                reg.as_str(),
+                "a registry is host[:port]",
+            ));
+        }
         Ok(Reference {
             registry,
             repository: repository.to_string(),

@@ -48,9 +48,10 @@ impl TokenCache {
         let slot = self.slot(key);
         let mut guard = lock(&slot);
         if let Some(c) = guard.as_ref()
-            && SystemTime::now() + margin < c.expires_at {
-                return Ok(c.token.clone());
-            }
+            && SystemTime::now() + margin < c.expires_at
+        {
+            return Ok(c.token.clone());
+        }
         let fresh = fetch()?;
         let token = fresh.token.clone();
         *guard = Some(fresh);

@@ -158,9 +158,10 @@ impl AuthPolicy {
             st.bearer = Some(bearer.clone());
             st.basic = false;
             if let Some(a) = asked
-                && a != scope {
-                    st.aliases.insert(a.to_string(), scope.clone());
-                }
+                && a != scope
+            {
+                st.aliases.insert(a.to_string(), scope.clone());
+            }
         }
         let key = access_key(&bearer.service, &scope);
         let refused = sent.and_then(|s| s.strip_prefix("Bearer "));

@@ -120,9 +120,10 @@ impl Response {
         if let Some(len) = self
             .header("content-length")
             .and_then(|l| l.parse::<u64>().ok())
-            && len > limit {
-                return Err(Error::TooLarge { what, limit });
-            }
+            && len > limit
+        {
+            return Err(Error::TooLarge { what, limit });
+        }
         let mut out = Vec::new();
         let mut reader = self
             .body

@@ -1,0 +1,451 @@
+//! Whole images against the real distribution registry: push from and pull into OCI layouts, copy within
+//! and across registries, two-platform indexes and platform selection, progress reports, and interop
+//! with skopeo both ways.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use azcontainerregistry::image::{self, Layout, Progress, ProgressKind};
+use azcontainerregistry::manifest::{
+    Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
+};
+use azcontainerregistry::{Client, ClientOptions, Credential, Digest, Error};
+use support::{Registry, pseudo_random};
+
+struct Built {
+    index: Digest,
+    children: Vec<(Platform, Digest)>,
+    blobs: Vec<Digest>,
+}
+
+/// Writes a two-platform image (each: config + `layers` layers) into a new layout named `name`.
+fn build_layout(dir: &Path, name: &str, layers: usize, layer_len: usize) -> Built {
+    let layout = Layout::create(dir).unwrap();
+    let mut children = Vec::new();
+    let mut descriptors = Vec::new();
+    let mut blobs = Vec::new();
+    for (i, (os, arch)) in [("linux", "amd64"), ("linux", "arm64")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut layer_descs = Vec::new();
+        for l in 0..layers {
+            let bytes = pseudo_random(layer_len + l * 7, (i * 100 + l) as u64 + 1);
+            let d = layout.write_blob_bytes(&bytes).unwrap();
+            blobs.push(d.clone());
+            layer_descs.push(Descriptor::new(
+                media_type::OCI_LAYER_TAR_GZIP,
+                d,
+                bytes.len() as u64,
+            ));
+        }
+        let config = format!(
+            r#"{{"architecture":"{arch}","os":"{os}","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+        );
+        let cd = layout.write_blob_bytes(config.as_bytes()).unwrap();
+        blobs.push(cd.clone());
+        let m = Manifest::Image(ImageManifest::new(
+            Descriptor::new(media_type::OCI_CONFIG, cd, config.len() as u64),
+            layer_descs,
+        ));
+        let bytes = m.to_bytes();
+        let md = layout.write_blob_bytes(&bytes).unwrap();
+        let mut desc = Descriptor::new(media_type::OCI_MANIFEST, md.clone(), bytes.len() as u64);
+        let platform = Platform::new(os, arch);
+        desc.platform = Some(platform.clone());
+        descriptors.push(desc);
+        children.push((platform, md));
+    }
+    let index = Manifest::Index(ImageIndex::new(descriptors));
+    let bytes = index.to_bytes();
+    let id = layout.write_blob_bytes(&bytes).unwrap();
+    layout
+        .add_manifest(
+            &Descriptor::new(media_type::OCI_INDEX, id.clone(), bytes.len() as u64),
+            Some(name),
+        )
+        .unwrap();
+    Built {
+        index: id,
+        children,
+        blobs,
+    }
+}
+
+fn client(reg: &Registry) -> Client {
+    Client::new(
+        &reg.url(),
+        Credential::anonymous(),
+        ClientOptions::default(),
+    )
+    .unwrap()
+}
+
+fn blob_files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn assert_layout_verified(dir: &Path) {
+    for name in blob_files(dir) {
+        let bytes = std::fs::read(dir.join("blobs/sha256").join(&name)).unwrap();
+        assert_eq!(
+            support::sha256_hex(&bytes),
+            name,
+            "blob {name} does not match its name"
+        );
+    }
+}
+
+#[test]
+fn push_then_pull_a_two_platform_index_round_trips_every_digest() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let src = tempfile::tempdir().unwrap();
+    let built = build_layout(src.path(), "v1", 2, 4096);
+
+    let pushed = image::push(
+        &client,
+        src.path(),
+        Some("v1"),
+        "multi/app:v1",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(pushed.digest, built.index);
+    assert_eq!(pushed.manifests, 3);
+    assert_eq!(pushed.blobs_transferred, built.blobs.len());
+    assert_eq!(
+        client
+            .manifest_exists("multi/app", "v1")
+            .unwrap()
+            .unwrap()
+            .digest,
+        built.index
+    );
+
+    // pushing again skips every blob
+    let again = image::push(
+        &client,
+        src.path(),
+        Some("v1"),
+        "multi/app:v1",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (again.blobs_transferred, again.blobs_skipped),
+        (0, built.blobs.len())
+    );
+
+    let dst = tempfile::tempdir().unwrap();
+    let pulled = image::pull(&client, "multi/app:v1", dst.path(), Default::default()).unwrap();
+    assert_eq!(pulled.digest, built.index);
+    assert_eq!(
+        blob_files(dst.path()),
+        blob_files(src.path()),
+        "every blob and manifest came back"
+    );
+    assert_layout_verified(dst.path());
+    let layout = Layout::open(dst.path()).unwrap();
+    assert_eq!(layout.resolve(Some("v1")).unwrap().digest, built.index);
+
+    // a second pull into the same layout fetches nothing
+    let again = image::pull(&client, "multi/app:v1", dst.path(), Default::default()).unwrap();
+    assert_eq!((again.blobs_transferred, again.bytes_transferred), (0, 0));
+}
+
+#[test]
+fn platform_selection_on_pull_and_copy() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let src = tempfile::tempdir().unwrap();
+    let built = build_layout(src.path(), "v1", 1, 1000);
+    image::push(
+        &client,
+        src.path(),
+        None,
+        "multi/app:v1",
+        Default::default(),
+    )
+    .unwrap();
+    let (arm, arm_digest) = built
+        .children
+        .iter()
+        .find(|(p, _)| p.architecture == "arm64")
+        .unwrap()
+        .clone();
+    let amd_digest = &built
+        .children
+        .iter()
+        .find(|(p, _)| p.architecture == "amd64")
+        .unwrap()
+        .1;
+
+    let dst = tempfile::tempdir().unwrap();
+    let opts = image::PullOptions {
+        platforms: vec![arm.clone()],
+        ..Default::default()
+    };
+    let r = image::pull(&client, "multi/app:v1", dst.path(), opts).unwrap();
+    assert_eq!(
+        r.digest, arm_digest,
+        "one platform: the child manifest itself"
+    );
+    let files = blob_files(dst.path());
+    assert!(
+        files.contains(arm_digest.hex()) && !files.contains(amd_digest.hex()),
+        "{files:?}"
+    );
+    assert!(
+        !files.contains(built.index.hex()),
+        "the source index is not part of a single-platform pull"
+    );
+    assert_layout_verified(dst.path());
+
+    let none = image::PullOptions {
+        platforms: vec![Platform::parse("windows/amd64").unwrap()],
+        ..Default::default()
+    };
+    let e = image::pull(
+        &client,
+        "multi/app:v1",
+        tempfile::tempdir().unwrap().path(),
+        none,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("linux/arm64"),
+        "{e}"
+    );
+
+    let copy = image::CopyOptions {
+        platforms: vec![arm],
+        ..Default::default()
+    };
+    let c = image::copy(&client, "multi/app:v1", &client, "single/app:arm", copy).unwrap();
+    assert_eq!(c.digest, arm_digest);
+    assert_eq!(
+        client
+            .manifest_exists("single/app", "arm")
+            .unwrap()
+            .unwrap()
+            .digest,
+        arm_digest
+    );
+
+    // both platforms named: a new index of just them (here: same children, but our own serialization)
+    let both = image::CopyOptions {
+        platforms: vec![
+            Platform::parse("linux/arm64").unwrap(),
+            Platform::parse("linux/amd64").unwrap(),
+        ],
+        ..Default::default()
+    };
+    let c = image::copy(&client, "multi/app:v1", &client, "both/app:v1", both).unwrap();
+    let m = client.get_manifest("both/app", "v1").unwrap();
+    assert_eq!(m.digest, c.digest);
+    let Manifest::Index(idx) = m.manifest().unwrap() else {
+        panic!("an index")
+    };
+    assert_eq!(idx.manifests.len(), 2);
+}
+
+#[test]
+fn copy_mounts_within_a_registry_and_streams_across_registries() {
+    let a = Registry::start();
+    let b = Registry::start();
+    let (ca, cb) = (client(&a), client(&b));
+    let src = tempfile::tempdir().unwrap();
+    let built = build_layout(src.path(), "v1", 2, 20_000);
+    image::push(&ca, src.path(), None, "team/app:v1", Default::default()).unwrap();
+
+    let within = image::copy(&ca, "team/app:v1", &ca, "mirror/app:v1", Default::default()).unwrap();
+    assert_eq!(within.digest, built.index);
+    assert_eq!(
+        within.blobs_transferred, 0,
+        "within one registry every blob is mounted"
+    );
+    assert_eq!(within.blobs_skipped, built.blobs.len());
+
+    let across = image::copy(&ca, "team/app:v1", &cb, "copied/app:v1", Default::default()).unwrap();
+    assert_eq!(across.digest, built.index);
+    assert_eq!(across.blobs_transferred, built.blobs.len());
+    let pulled = tempfile::tempdir().unwrap();
+    image::pull(&cb, "copied/app:v1", pulled.path(), Default::default()).unwrap();
+    assert_eq!(blob_files(pulled.path()), blob_files(src.path()));
+}
+
+#[test]
+fn progress_reports_add_up_to_the_bytes_moved() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let src = tempfile::tempdir().unwrap();
+    build_layout(src.path(), "v1", 3, 300_000);
+    let events: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink = events.clone();
+    let options = image::PushOptions {
+        parallelism: 3,
+        progress: Some(Arc::new(move |p: &Progress| {
+            sink.lock().unwrap().push(p.clone())
+        })),
+    };
+    let report = image::push(&client, src.path(), None, "p/app:v1", options).unwrap();
+    let events = events.lock().unwrap();
+    let finished: Vec<&Progress> = events
+        .iter()
+        .filter(|e| e.kind == ProgressKind::Finished)
+        .collect();
+    assert_eq!(finished.len(), report.blobs_transferred);
+    let sum: u64 = finished.iter().map(|e| e.size).sum();
+    assert_eq!(sum, report.bytes_transferred);
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.blobs_done, last.bytes_done),
+        (last.blobs_total, last.bytes_total)
+    );
+    for f in &finished {
+        let max_advanced = events
+            .iter()
+            .filter(|e| e.digest == f.digest && e.kind == ProgressKind::Advanced)
+            .map(|e| e.transferred)
+            .max()
+            .unwrap_or(0);
+        assert_eq!(
+            max_advanced, f.size,
+            "advances of {} reach its size",
+            f.digest
+        );
+    }
+
+    // pulling reports too
+    let events2: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink2 = events2.clone();
+    let opts = image::PullOptions {
+        progress: Some(Arc::new(move |p: &Progress| {
+            sink2.lock().unwrap().push(p.clone())
+        })),
+        ..Default::default()
+    };
+    let pulled = image::pull(
+        &client,
+        "p/app:v1",
+        tempfile::tempdir().unwrap().path(),
+        opts,
+    )
+    .unwrap();
+    let total: u64 = events2
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == ProgressKind::Finished)
+        .map(|e| e.size)
+        .sum();
+    assert_eq!(total, pulled.bytes_transferred);
+    assert!(total > 0);
+}
+
+fn skopeo(args: &[&str]) {
+    let bin = support::require_tool("skopeo", "skopeo");
+    let out = Command::new(bin)
+        .args(["--insecure-policy"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn skopeo_reads_what_we_pull_and_we_push_what_skopeo_writes() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let src = tempfile::tempdir().unwrap();
+    let built = build_layout(src.path(), "v1", 2, 5000);
+
+    // skopeo writes a layout from our source layout into the registry; we pull it
+    let host = reg.host_port();
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:v1", src.path().display()),
+        &format!("docker://{host}/from-skopeo:v1"),
+    ]);
+    let ours = tempfile::tempdir().unwrap();
+    let pulled = image::pull(&client, "from-skopeo:v1", ours.path(), Default::default()).unwrap();
+    assert_eq!(pulled.digest, built.index);
+    assert_eq!(blob_files(ours.path()), blob_files(src.path()));
+
+    // skopeo reads the layout we pulled and pushes it back; digests survive
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:v1", ours.path().display()),
+        &format!("docker://{host}/back:v1"),
+    ]);
+    assert_eq!(
+        client
+            .manifest_exists("back", "v1")
+            .unwrap()
+            .unwrap()
+            .digest,
+        built.index
+    );
+
+    // skopeo copies what we pushed into its own layout: same digests
+    image::push(&client, src.path(), None, "ours:v1", Default::default()).unwrap();
+    let theirs = tempfile::tempdir().unwrap();
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        &format!("docker://{host}/ours:v1"),
+        &format!("oci:{}:v1", theirs.path().display()),
+    ]);
+    assert_eq!(
+        Layout::open(theirs.path())
+            .unwrap()
+            .resolve(Some("v1"))
+            .unwrap()
+            .digest,
+        built.index
+    );
+    assert_eq!(blob_files(theirs.path()), blob_files(src.path()));
+}
+
+#[test]
+fn references_naming_another_registry_are_refused() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let e = image::pull(
+        &client,
+        "elsewhere.io/app:v1",
+        tempfile::tempdir().unwrap().path(),
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    let own = format!("{}/nothing:v1", reg.host_port());
+    let e = image::pull(
+        &client,
+        &own,
+        tempfile::tempdir().unwrap().path(),
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+}
