@@ -136,17 +136,17 @@ impl BlobClient {
         let resp = self
             .pipeline
             .send(Request::new(Method::HEAD, url).scope(scope))?;
-        match resp.status {
-            200 => {
-                let len = resp
-                    .header("content-length")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or_else(|| Error::decode("blob HEAD response", "no Content-Length"))?;
-                Ok(Some(len))
-            }
+        let found = match resp.status {
+            200 => resp
+                .header("content-length")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| Error::decode("blob HEAD response", "no Content-Length"))
+                .map(Some),
             404 => Ok(None),
-            _ => Err(resp.into_error()),
-        }
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        found
     }
 
     /// Whether the bytes `range` (end exclusive) of a blob can be read: the range the registry would
@@ -175,15 +175,15 @@ impl BlobClient {
             .header("Range", range::range_header(&range))
             .scope(pull_scope(repository));
         let resp = self.pipeline.send(req)?;
-        match resp.status {
+        let found = match resp.status {
             206 => {
                 let cr = resp
                     .header("content-range")
                     .and_then(ContentRange::parse)
                     .ok_or_else(|| {
                         Error::decode("chunk HEAD response", "206 without a valid Content-Range")
-                    })?;
-                Ok(Some(cr))
+                    });
+                cr.map(Some)
             }
             200 => {
                 // The registry ignored Range: it serves the whole blob, so clip the range to its size.
@@ -192,17 +192,21 @@ impl BlobClient {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .ok_or_else(|| {
                         Error::decode("chunk HEAD response", "200 without Content-Length")
-                    })?;
-                let end = range.end.min(total);
-                let start = range.start.min(end);
-                Ok(Some(ContentRange {
-                    range: start..end,
-                    total: Some(total),
-                }))
+                    });
+                total.map(|total| {
+                    let end = range.end.min(total);
+                    let start = range.start.min(end);
+                    Some(ContentRange {
+                        range: start..end,
+                        total: Some(total),
+                    })
+                })
             }
             404 => Ok(None),
-            _ => Err(resp.into_error()),
-        }
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        found
     }
 
     /// Deletes a blob from a repository (`DELETE`, 202). A blob that is already absent (404) counts as
@@ -222,7 +226,10 @@ impl BlobClient {
             .pipeline
             .send(Request::new(Method::DELETE, url).scope(delete_scope(repository)))?;
         match resp.status {
-            200 | 202 | 204 | 404 => Ok(()),
+            200 | 202 | 204 | 404 => {
+                resp.discard();
+                Ok(())
+            }
             _ => Err(resp.into_error()),
         }
     }
@@ -261,26 +268,20 @@ impl BlobClient {
             .body(Body::Bytes(b""))
             .scope(scope);
         let resp = self.pipeline.send(req)?;
-        match resp.status {
-            201 => {
-                if let Some(d) = resp.header("docker-content-digest") {
-                    if d.trim() != digest.as_str() {
-                        return Err(Error::DigestMismatch {
-                            what: "mounted blob",
-                            expected: digest.to_string(),
-                            actual: d.trim().to_string(),
-                        });
-                    }
-                }
-                Ok(MountOutcome::Mounted)
-            }
-            202 => Ok(MountOutcome::UploadStarted(session::session_from(
-                &self.pipeline,
-                repository,
-                &resp,
-                0,
-            )?)),
-            _ => Err(resp.into_error()),
-        }
+        let outcome = match resp.status {
+            201 => match resp.header("docker-content-digest") {
+                Some(d) if d.trim() != digest.as_str() => Err(Error::DigestMismatch {
+                    what: "mounted blob",
+                    expected: digest.to_string(),
+                    actual: d.trim().to_string(),
+                }),
+                _ => Ok(MountOutcome::Mounted),
+            },
+            202 => session::session_from(&self.pipeline, repository, &resp, 0)
+                .map(MountOutcome::UploadStarted),
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        outcome
     }
 }

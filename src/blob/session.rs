@@ -228,7 +228,9 @@ impl BlobClient {
             .body(Body::Bytes(b""))
             .scope(push_scope(repository));
         let resp = self.pipeline.send(req)?.expect(&[202])?;
-        session_from(&self.pipeline, repository, &resp, 0)
+        let session = session_from(&self.pipeline, repository, &resp, 0);
+        resp.discard();
+        session
     }
 
     /// Sends the next chunk of an upload (`PATCH {location}`, 202) and returns the advanced session.
@@ -319,7 +321,9 @@ impl BlobClient {
             }
         }
         let resp = resp.expect(&[202, 204])?;
-        advance(&self.pipeline, session, &resp, start + sent)
+        let next = advance(&self.pipeline, session, &resp, start + sent);
+        resp.discard();
+        next
     }
 
     /// Asks the registry how far an upload got (`GET {location}`, 204 with `Range: 0-N`).
@@ -336,7 +340,9 @@ impl BlobClient {
         let req = Request::new(Method::GET, session.location.clone())
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[200, 204])?;
-        let session = advance(&self.pipeline, session, &resp, session.offset)?;
+        let session = advance(&self.pipeline, session, &resp, session.offset);
+        resp.discard();
+        let session = session?;
         Ok(UploadStatus {
             offset: session.offset,
             session,
@@ -361,7 +367,9 @@ impl BlobClient {
             .body(Body::Bytes(b""))
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[201, 204])?;
-        check_completed(&resp, digest)
+        let done = check_completed(&resp, digest);
+        resp.discard();
+        done
     }
 
     /// Abandons an upload (`DELETE {location}`, 204); a session the registry no longer knows (404) counts
@@ -379,7 +387,10 @@ impl BlobClient {
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?;
         match resp.status {
-            200 | 202 | 204 | 404 => Ok(()),
+            200 | 202 | 204 | 404 => {
+                resp.discard();
+                Ok(())
+            }
             _ => Err(resp.into_error()),
         }
     }

@@ -29,9 +29,10 @@
 //! When a request fails part-way (connection dropped, timeout, 5xx, 416, a stale location), the registry
 //! is asked where the upload stands (`GET {location}` → `Range: 0-N`) and the upload carries on from
 //! byte `N`, re-sending from the chunk held in memory or by seeking the source. When the registry lost
-//! the session (distribution 2.8 drops a session whose `PATCH` broke after some bytes were stored), a new
-//! session is started and everything is sent again, which needs a seekable source (or a blob still
-//! entirely in the first chunk). At most [`MAX_UPLOAD_RESUMES`] failures in a row without progress are
+//! the session, a new session is started and everything is sent again, which needs a seekable source
+//! (or a blob still entirely in the first chunk). Distribution 2.8 loses sessions often: it drops one
+//! whose `PATCH` broke after some bytes were stored, and one asked about through a location made stale
+//! by a `PATCH` whose answer was lost; it keeps it only when the failed request never reached it. At most [`MAX_UPLOAD_RESUMES`] failures in a row without progress are
 //! tolerated, with the client's retry backoff between them. An upload that fails for good is cancelled.
 
 use std::fs::File;
@@ -425,6 +426,18 @@ impl<'a, 's> Engine<'a, 's> {
         Err(err)
     }
 
+    /// After a completing `PUT` failed in a way that may hide success (its answer was lost, and the
+    /// retried `PUT` found the session gone): true when the registry has the blob with our size.
+    fn landed(&self, digest: &Digest, e: &Error) -> bool {
+        if !(e.is_transport() || session_lost(e) || e.status().is_some_and(|s| s >= 500)) {
+            return false;
+        }
+        let present = self
+            .client
+            .head_blob(self.repository, digest, push_scope(self.repository));
+        matches!(present, Ok(Some(size)) if size == self.hashed)
+    }
+
     /// The digest of everything sent, checked against the caller's.
     fn digest(&self) -> Result<Digest> {
         let actual = self.hasher.digest();
@@ -455,6 +468,13 @@ impl<'a, 's> Engine<'a, 's> {
                 skipped: false,
             }),
             Err(e) => {
+                if self.landed(&digest, &e) {
+                    return Ok(UploadedBlob {
+                        digest,
+                        size: self.hashed,
+                        skipped: false,
+                    });
+                }
                 self.cancel(&session);
                 Err(e)
             }
@@ -483,12 +503,14 @@ impl<'a, 's> Engine<'a, 's> {
         };
         pump::send(pipeline, head, len, &mut produce, |resp| {
             let resp = resp.expect(&[202, 204])?;
-            advance(
+            let next = advance(
                 pipeline,
                 session,
                 &resp,
                 x + sent_ref.load(Ordering::SeqCst),
-            )
+            );
+            resp.discard();
+            next
         })
     }
 
@@ -653,7 +675,9 @@ impl<'a, 's> Engine<'a, 's> {
             let d = &digest;
             let result = pump::send(pipeline, head, len, &mut produce, |resp| {
                 let resp = resp.expect(&[201, 204])?;
-                check_completed(&resp, d)
+                let done = check_completed(&resp, d);
+                resp.discard();
+                done
             });
             match result {
                 Ok(d) => {
@@ -670,6 +694,14 @@ impl<'a, 's> Engine<'a, 's> {
                     return Err(e);
                 }
                 Err(Failure::Transfer(e)) => {
+                    if self.eof.is_some() && self.landed(&digest, &e) {
+                        self.digest()?;
+                        return Ok(UploadedBlob {
+                            digest,
+                            size: self.hashed,
+                            skipped: false,
+                        });
+                    }
                     self.cancel(&session);
                     if !recoverable(&e) || !self.can_replay_from(0) {
                         return Err(e);
