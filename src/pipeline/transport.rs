@@ -22,10 +22,7 @@ pub(crate) enum Body<'a> {
     /// Bytes in memory: can be sent again on retry.
     Bytes(&'a [u8]),
     /// A stream: sent once, never retried here. `len` becomes `Content-Length` when known (else chunked).
-    Reader {
-        reader: &'a mut dyn Read,
-        len: Option<u64>,
-    },
+    Reader { reader: &'a mut dyn Read, len: Option<u64> },
 }
 
 impl Body<'_> {
@@ -46,13 +43,7 @@ pub(crate) struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub(crate) fn new(method: http::Method, url: Url) -> Self {
-        Request {
-            method,
-            url,
-            headers: Vec::new(),
-            body: Body::Empty,
-            scope: None,
-        }
+        Request { method, url, headers: Vec::new(), body: Body::Empty, scope: None }
     }
 
     pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -72,8 +63,7 @@ impl<'a> Request<'a> {
 
     /// A form-encoded body (`application/x-www-form-urlencoded`).
     pub(crate) fn form(self, body: &'a [u8]) -> Self {
-        self.header("Content-Type", "application/x-www-form-urlencoded")
-            .body(Body::Bytes(body))
+        self.header("Content-Type", "application/x-www-form-urlencoded").body(Body::Bytes(body))
     }
 }
 
@@ -98,11 +88,7 @@ impl Response {
 
     /// All values of a header.
     pub(crate) fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect()
+        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect()
     }
 
     pub(crate) fn is_success(&self) -> bool {
@@ -118,33 +104,20 @@ impl Response {
     /// its pool (a response dropped unread closes its connection: a new TCP and TLS handshake next time).
     /// Bodies longer than 64 KiB are not drained; their connection closes.
     pub(crate) fn discard(self) {
-        let mut reader = self
-            .body
-            .into_with_config()
-            .limit(u64::MAX)
-            .reader()
-            .take(ERROR_BODY_LIMIT);
+        let mut reader = self.body.into_with_config().limit(u64::MAX).reader().take(ERROR_BODY_LIMIT);
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
     }
 
     /// Reads the whole body, refusing more than `limit` bytes without reading further.
     pub(crate) fn bytes(self, what: &'static str, limit: u64) -> Result<Vec<u8>> {
         let url = redact::url(&self.url);
-        if let Some(len) = self
-            .header("content-length")
-            .and_then(|l| l.parse::<u64>().ok())
-        {
+        if let Some(len) = self.header("content-length").and_then(|l| l.parse::<u64>().ok()) {
             if len > limit {
                 return Err(Error::TooLarge { what, limit });
             }
         }
         let mut out = Vec::new();
-        let mut reader = self
-            .body
-            .into_with_config()
-            .limit(u64::MAX)
-            .reader()
-            .take(limit + 1);
+        let mut reader = self.body.into_with_config().limit(u64::MAX).reader().take(limit + 1);
         reader.read_to_end(&mut out).map_err(|e| Error::Transport {
             url,
             message: format!("reading the {what} failed: {e}"),
@@ -157,36 +130,21 @@ impl Response {
     }
 
     /// Decodes a JSON body of at most `limit` bytes.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(
-        self,
-        what: &'static str,
-        limit: u64,
-    ) -> Result<T> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(self, what: &'static str, limit: u64) -> Result<T> {
         let bytes = self.bytes(what, limit)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(what, e))
     }
 
     /// Turns an unexpected response into the registry error it describes.
     pub(crate) fn into_error(self) -> Error {
-        let (status, method, url, anonymous) = (
-            self.status,
-            self.method.to_string(),
-            redact::url(&self.url),
-            self.anonymous,
-        );
-        let body = self
-            .bytes("error body", ERROR_BODY_LIMIT)
-            .unwrap_or_default();
+        let (status, method, url, anonymous) = (self.status, self.method.to_string(), redact::url(&self.url), self.anonymous);
+        let body = self.bytes("error body", ERROR_BODY_LIMIT).unwrap_or_default();
         crate::error::registry_error(status, &method, &url, &body, anonymous)
     }
 
     /// `Ok(self)` when the status is one of `expected`, else the registry error.
     pub(crate) fn expect(self, expected: &[u16]) -> Result<Self> {
-        if expected.contains(&self.status) {
-            Ok(self)
-        } else {
-            Err(self.into_error())
-        }
+        if expected.contains(&self.status) { Ok(self) } else { Err(self.into_error()) }
     }
 }
 
@@ -200,20 +158,14 @@ pub(crate) struct Transport {
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transport")
-            .field("user_agent", &self.user_agent)
-            .finish_non_exhaustive()
+        f.debug_struct("Transport").field("user_agent", &self.user_agent).finish_non_exhaustive()
     }
 }
 
 impl Transport {
     pub(crate) fn new(options: &ClientOptions) -> Result<Self> {
         let mut user_agent = format!("azcontainerregistry-rust/{}", env!("CARGO_PKG_VERSION"));
-        if let Some(s) = options
-            .user_agent_suffix
-            .as_deref()
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(s) = options.user_agent_suffix.as_deref().filter(|s| !s.is_empty()) {
             user_agent.push(' ');
             user_agent.push_str(s);
         }
@@ -221,20 +173,13 @@ impl Transport {
             Some(a) => a.clone(),
             None => {
                 let proxy = match &options.proxy {
-                    Some(p) => Some(
-                        ureq::Proxy::new(p)
-                            .map_err(|e| Error::Config(format!("bad proxy {p:?}: {e}")))?,
-                    ),
+                    Some(p) => Some(ureq::Proxy::new(p).map_err(|e| Error::Config(format!("bad proxy {p:?}: {e}")))?),
                     None => None,
                 };
                 ureq::Agent::config_builder().proxy(proxy).build().into()
             }
         };
-        Ok(Transport {
-            agent,
-            options: options.clone(),
-            user_agent,
-        })
+        Ok(Transport { agent, options: options.clone(), user_agent })
     }
 
     pub(crate) fn options(&self) -> &ClientOptions {
@@ -242,11 +187,7 @@ impl Transport {
     }
 
     /// Sends `req` with `authorization` (if any), retrying per the retry options when the body allows.
-    pub(crate) fn send(
-        &self,
-        req: &mut Request<'_>,
-        authorization: Option<&str>,
-    ) -> Result<Response> {
+    pub(crate) fn send(&self, req: &mut Request<'_>, authorization: Option<&str>) -> Result<Response> {
         let retry_opts = &self.options.retry;
         let mut attempt = 0u32;
         loop {
@@ -262,10 +203,7 @@ impl Transport {
                         resp.status,
                         started.elapsed()
                     );
-                    if retry::is_retryable_status(resp.status)
-                        && replayable
-                        && attempt < retry_opts.max_retries
-                    {
+                    if retry::is_retryable_status(resp.status) && replayable && attempt < retry_opts.max_retries {
                         attempt += 1;
                         let delay = retry::delay(retry_opts, attempt, resp.header("retry-after"));
                         log::info!(
@@ -285,10 +223,7 @@ impl Transport {
                     if retryable && replayable && attempt < retry_opts.max_retries {
                         attempt += 1;
                         let delay = retry::delay(retry_opts, attempt, None);
-                        log::info!(
-                            "retrying {} after error: {e} (attempt {attempt}, in {delay:?})",
-                            req.method
-                        );
+                        log::info!("retrying {} after error: {e} (attempt {attempt}, in {delay:?})", req.method);
                         std::thread::sleep(delay);
                         continue;
                     }
@@ -299,9 +234,7 @@ impl Transport {
     }
 
     fn send_once(&self, req: &mut Request<'_>, authorization: Option<&str>) -> Result<Response> {
-        let mut builder = http::Request::builder()
-            .method(req.method.clone())
-            .uri(req.url.as_str());
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(req.url.as_str());
         builder = builder.header("User-Agent", self.user_agent.as_str());
         for (name, value) in &req.headers {
             builder = builder.header(*name, value.as_str());
@@ -315,8 +248,7 @@ impl Transport {
             }
         }
         let url_text = redact::url(&req.url);
-        let map_build =
-            |e: http::Error| Error::Config(format!("cannot build request for {url_text}: {e}"));
+        let map_build = |e: http::Error| Error::Config(format!("cannot build request for {url_text}: {e}"));
         let t = &self.options.timeouts;
         let result = match &mut req.body {
             Body::Empty => {
@@ -327,25 +259,15 @@ impl Transport {
                 let r = builder.body(*b).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
-            Body::Reader {
-                reader,
-                len: Some(len),
-            } => {
+            Body::Reader { reader, len: Some(len) } => {
                 builder = builder.header("Content-Length", len.to_string());
                 // ureq 3.5 spins forever when a reader ends before Content-Length: make that an error.
-                let mut exact = Exact {
-                    inner: &mut **reader,
-                    remaining: *len,
-                };
-                let r = builder
-                    .body(ureq::SendBody::from_reader(&mut exact))
-                    .map_err(map_build)?;
+                let mut exact = Exact { inner: &mut **reader, remaining: *len };
+                let r = builder.body(ureq::SendBody::from_reader(&mut exact)).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
             Body::Reader { reader, len: None } => {
-                let r = builder
-                    .body(ureq::SendBody::from_reader(*reader))
-                    .map_err(map_build)?;
+                let r = builder.body(ureq::SendBody::from_reader(*reader)).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
         };
@@ -397,17 +319,12 @@ impl Read for Exact<'_> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let max = buf
-            .len()
-            .min(self.remaining.min(usize::MAX as u64) as usize);
+        let max = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..max])?;
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the request body ended {} bytes before its Content-Length",
-                    self.remaining
-                ),
+                format!("the request body ended {} bytes before its Content-Length", self.remaining),
             ));
         }
         self.remaining -= n as u64;
@@ -419,25 +336,10 @@ impl Read for Exact<'_> {
 pub(crate) fn map_ureq_error(e: ureq::Error, url: &Url) -> Error {
     let url = redact::url(url);
     match e {
-        ureq::Error::Timeout(t) => Error::Timeout {
-            url,
-            message: format!("{t:?} timeout"),
-        },
-        ureq::Error::Io(io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            ) =>
-        {
-            Error::Timeout {
-                url,
-                message: io.to_string(),
-            }
+        ureq::Error::Timeout(t) => Error::Timeout { url, message: format!("{t:?} timeout") },
+        ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            Error::Timeout { url, message: io.to_string() }
         }
-        other => Error::Transport {
-            url,
-            message: other.to_string(),
-            source: Some(Box::new(other)),
-        },
+        other => Error::Transport { url, message: other.to_string(), source: Some(Box::new(other)) },
     }
 }
