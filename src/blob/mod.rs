@@ -122,20 +122,16 @@ impl BlobClient {
     /// ```
     pub fn check_blob_exists(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
         validate_repository(repository)?;
-        self.head_blob(repository, digest, pull_scope(repository))
+        self.head_blob(repository, digest)
     }
 
-    /// `HEAD` of a blob under a given scope (uploads ask under `pull,push` to reuse their token).
-    pub(crate) fn head_blob(
-        &self,
-        repository: &str,
-        digest: &Digest,
-        scope: String,
-    ) -> Result<Option<u64>> {
+    /// `HEAD` of a blob (name already validated). Always under the `pull` scope: distribution challenges
+    /// a `HEAD` for `pull` only, and the auth policy then remembers that scope for whatever was asked.
+    pub(crate) fn head_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
         let url = self.blob_url(repository, digest)?;
         let resp = self
             .pipeline
-            .send(Request::new(Method::HEAD, url).scope(scope))?;
+            .send(Request::new(Method::HEAD, url).scope(pull_scope(repository)))?;
         let found = match resp.status {
             200 => resp
                 .header("content-length")

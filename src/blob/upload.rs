@@ -434,7 +434,7 @@ impl<'a, 's> Engine<'a, 's> {
         }
         let present = self
             .client
-            .head_blob(self.repository, digest, push_scope(self.repository));
+            .head_blob(self.repository, digest);
         matches!(present, Ok(Some(size)) if size == self.hashed)
     }
 
@@ -818,7 +818,7 @@ impl BlobClient {
         validate_repository(repository)?;
         check_options(options)?;
         if let (true, Some(digest)) = (options.skip_existing, &options.expected_digest) {
-            if let Some(size) = self.head_blob(repository, digest, push_scope(repository))? {
+            if let Some(size) = self.head_blob(repository, digest)? {
                 return Ok(Some(UploadedBlob {
                     digest: digest.clone(),
                     size,
