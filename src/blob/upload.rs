@@ -432,9 +432,7 @@ impl<'a, 's> Engine<'a, 's> {
         if !(e.is_transport() || session_lost(e) || e.status().is_some_and(|s| s >= 500)) {
             return false;
         }
-        let present = self
-            .client
-            .head_blob(self.repository, digest);
+        let present = self.client.head_blob(self.repository, digest);
         matches!(present, Ok(Some(size)) if size == self.hashed)
     }
 
