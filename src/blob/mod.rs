@@ -1,9 +1,47 @@
 //! [`BlobClient`]: blobs and uploads under `/v2/{name}/blobs`.
+//!
+//! Every operation of the Go SDK's `BlobClient` is here under its Rust name, plus the whole-blob
+//! transfers the Go SDK leaves to its callers:
+//!
+//! | Go | here |
+//! |---|---|
+//! | `CheckBlobExists` | [`BlobClient::check_blob_exists`] (size, or `None`) |
+//! | `CheckChunkExists` | [`BlobClient::check_chunk_exists`] |
+//! | `GetBlob` | [`BlobClient::get_blob`]: a [`BlobReader`] that verifies at EOF and resumes dropped connections |
+//! | `GetChunk` | [`BlobClient::get_chunk`] |
+//! | `DeleteBlob` | [`BlobClient::delete_blob`] (404 counts as done) |
+//! | `MountBlob` | [`BlobClient::mount_blob`] ([`MountOutcome`]: mounted, or the upload session the registry opened) |
+//! | `StartUpload`, `UploadChunk`, `CompleteUpload`, `CancelUpload`, `GetUploadStatus` | [`BlobClient::start_upload`], [`BlobClient::upload_chunk`], [`BlobClient::complete_upload`], [`BlobClient::cancel_upload`], [`BlobClient::get_upload_status`] on an [`UploadSession`] |
+//! | `BlobDigestCalculator` | [`DigestCalculator`](crate::DigestCalculator) |
+//! | — | [`BlobClient::download_blob_to`] (atomic file), [`BlobReader::copy_to`] (two threads) |
+//! | — | [`BlobClient::upload_blob`], [`BlobClient::upload_blob_seekable`], [`BlobClient::upload_file`] |
+//!
+//! Scopes: reads ask for `repository:{name}:pull`, uploads `pull,push`, deletes `delete`, a mount
+//! `repository:{to}:pull,push repository:{from}:pull` (one token for both), so each kind of call is
+//! challenged at most once per client.
+
+mod download;
+mod pump;
+mod range;
+mod session;
+mod upload;
+
+pub use download::{BlobChunk, BlobReader};
+pub use range::ContentRange;
+pub use session::{UploadSession, UploadStatus};
+pub use upload::{DEFAULT_CHUNK_SIZE, UploadMode, UploadOptions, UploadedBlob};
+
+use std::ops::Range;
+
+use ureq::http::Method;
+use url::Url;
 
 use crate::credential::Credential;
-use crate::error::Result;
+use crate::digest::Digest;
+use crate::error::{Error, Result};
 use crate::options::ClientOptions;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Body, Pipeline, Request, repository_scope};
+use crate::reference::validate_repository;
 
 /// A client for the blobs of one registry. Cheap to clone; made with [`BlobClient::new`] or, sharing a
 /// [`Client`](crate::Client)'s connections and tokens, with [`Client::blob_client`](crate::Client::blob_client).
@@ -19,6 +57,39 @@ pub struct BlobClient {
     pub(crate) pipeline: Pipeline,
 }
 
+/// What [`BlobClient::mount_blob`] achieved.
+#[derive(Debug, Clone)]
+pub enum MountOutcome {
+    /// The registry linked the blob into the target repository (201); nothing needs uploading.
+    Mounted,
+    /// The registry did not mount (202: the blob or the source repository is unknown to it, or the caller
+    /// may not read it) and opened an upload session instead: upload the blob through it, or cancel it.
+    UploadStarted(UploadSession),
+}
+
+pub(crate) fn pull_scope(repository: &str) -> String {
+    repository_scope(repository, "pull")
+}
+
+pub(crate) fn push_scope(repository: &str) -> String {
+    repository_scope(repository, "pull,push")
+}
+
+fn delete_scope(repository: &str) -> String {
+    repository_scope(repository, "delete")
+}
+
+fn check_range(range: &Range<u64>) -> Result<()> {
+    if range.start >= range.end {
+        return Err(Error::invalid(
+            "byte range",
+            format!("{}..{}", range.start, range.end),
+            "a chunk range must be non-empty (start < end, end exclusive)",
+        ));
+    }
+    Ok(())
+}
+
 impl BlobClient {
     /// A blob client for the registry at `endpoint` (same rules as [`Client::new`](crate::Client::new)).
     pub fn new(endpoint: &str, credential: Credential, options: ClientOptions) -> Result<Self> {
@@ -30,5 +101,183 @@ impl BlobClient {
     /// The registry's endpoint URL.
     pub fn endpoint(&self) -> &str {
         self.pipeline.endpoint().as_str()
+    }
+
+    pub(crate) fn blob_url(&self, repository: &str, digest: &Digest) -> Result<Url> {
+        self.pipeline
+            .url(&format!("/v2/{repository}/blobs/{digest}"))
+    }
+
+    /// Whether the repository has the blob: `Some(size)` when it does, `None` on 404 (`HEAD`).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let digest = Digest::of(b"hello");
+    /// match blobs.check_blob_exists("hello-world", &digest)? {
+    ///     Some(size) => println!("present, {size} bytes"),
+    ///     None => println!("absent"),
+    /// }
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn check_blob_exists(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
+        validate_repository(repository)?;
+        self.head_blob(repository, digest)
+    }
+
+    /// `HEAD` of a blob (name already validated). Always under the `pull` scope: distribution challenges
+    /// a `HEAD` for `pull` only, and the auth policy then remembers that scope for whatever was asked.
+    pub(crate) fn head_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
+        let url = self.blob_url(repository, digest)?;
+        let resp = self
+            .pipeline
+            .send(Request::new(Method::HEAD, url).scope(pull_scope(repository)))?;
+        let found = match resp.status {
+            200 => resp
+                .header("content-length")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| Error::decode("blob HEAD response", "no Content-Length"))
+                .map(Some),
+            404 => Ok(None),
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        found
+    }
+
+    /// Whether the bytes `range` (end exclusive) of a blob can be read: the range the registry would
+    /// serve (clipped to the blob's end, with the blob's total size when known), or `None` when the blob is
+    /// absent (`HEAD` with `Range`).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let digest = Digest::of(b"hello");
+    /// if let Some(r) = blobs.check_chunk_exists("hello-world", &digest, 0..1024)? {
+    ///     println!("bytes {:?} of {:?}", r.range, r.total);
+    /// }
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn check_chunk_exists(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        range: Range<u64>,
+    ) -> Result<Option<ContentRange>> {
+        validate_repository(repository)?;
+        check_range(&range)?;
+        let url = self.blob_url(repository, digest)?;
+        let req = Request::new(Method::HEAD, url)
+            .header("Range", range::range_header(&range))
+            .scope(pull_scope(repository));
+        let resp = self.pipeline.send(req)?;
+        let found = match resp.status {
+            206 => {
+                let cr = resp
+                    .header("content-range")
+                    .and_then(ContentRange::parse)
+                    .ok_or_else(|| {
+                        Error::decode("chunk HEAD response", "206 without a valid Content-Range")
+                    });
+                cr.map(Some)
+            }
+            200 => {
+                // The registry ignored Range: it serves the whole blob, so clip the range to its size.
+                let total = resp
+                    .header("content-length")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        Error::decode("chunk HEAD response", "200 without Content-Length")
+                    });
+                total.map(|total| {
+                    let end = range.end.min(total);
+                    let start = range.start.min(end);
+                    Some(ContentRange {
+                        range: start..end,
+                        total: Some(total),
+                    })
+                })
+            }
+            404 => Ok(None),
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        found
+    }
+
+    /// Deletes a blob from a repository (`DELETE`, 202). A blob that is already absent (404) counts as
+    /// deleted, as in the other Azure SDKs. The registry must allow deletes (distribution:
+    /// `storage.delete.enabled`).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// blobs.delete_blob("hello-world", &Digest::of(b"hello"))?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn delete_blob(&self, repository: &str, digest: &Digest) -> Result<()> {
+        validate_repository(repository)?;
+        let url = self.blob_url(repository, digest)?;
+        let resp = self
+            .pipeline
+            .send(Request::new(Method::DELETE, url).scope(delete_scope(repository)))?;
+        match resp.status {
+            200 | 202 | 204 | 404 => {
+                resp.discard();
+                Ok(())
+            }
+            _ => Err(resp.into_error()),
+        }
+    }
+
+    /// Mounts a blob of repository `from` into `repository` without moving bytes
+    /// (`POST /v2/{repository}/blobs/uploads/?mount={digest}&from={from}`), asking one token for
+    /// `repository:{repository}:pull,push repository:{from}:pull`.
+    ///
+    /// On 202 the registry did not mount but opened an upload session, returned as
+    /// [`MountOutcome::UploadStarted`] so the caller can upload the blob through it or cancel it.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # use azcontainerregistry::blob::MountOutcome;
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let digest = Digest::of(b"hello");
+    /// match blobs.mount_blob("target", "source", &digest)? {
+    ///     MountOutcome::Mounted => {}
+    ///     MountOutcome::UploadStarted(session) => blobs.cancel_upload(&session)?,
+    /// }
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn mount_blob(
+        &self,
+        repository: &str,
+        from: &str,
+        digest: &Digest,
+    ) -> Result<MountOutcome> {
+        validate_repository(repository)?;
+        validate_repository(from)?;
+        let url = self.pipeline.url(&format!(
+            "/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"
+        ))?;
+        let scope = format!("{} {}", push_scope(repository), pull_scope(from));
+        let req = Request::new(Method::POST, url)
+            .body(Body::Bytes(b""))
+            .scope(scope);
+        let resp = self.pipeline.send(req)?;
+        let outcome = match resp.status {
+            201 => match resp.header("docker-content-digest") {
+                Some(d) if d.trim() != digest.as_str() => Err(Error::DigestMismatch {
+                    what: "mounted blob",
+                    expected: digest.to_string(),
+                    actual: d.trim().to_string(),
+                }),
+                _ => Ok(MountOutcome::Mounted),
+            },
+            202 => session::session_from(&self.pipeline, repository, &resp, 0)
+                .map(MountOutcome::UploadStarted),
+            _ => return Err(resp.into_error()),
+        };
+        resp.discard();
+        outcome
     }
 }

@@ -122,6 +122,11 @@ impl Pipeline {
         })
     }
 
+    /// The options the client was made with (retry delays are reused by resuming transfers).
+    pub(crate) fn options(&self) -> &ClientOptions {
+        self.inner.transport.options()
+    }
+
     /// The registry's endpoint.
     pub(crate) fn endpoint(&self) -> &Url {
         &self.inner.endpoint

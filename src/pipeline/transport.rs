@@ -114,6 +114,14 @@ impl Response {
         self.body.into_with_config().limit(u64::MAX).reader()
     }
 
+    /// Reads what is left of a small body and drops the response, so ureq hands the connection back to
+    /// its pool (a response dropped unread closes its connection: a new TCP and TLS handshake next time).
+    /// Bodies longer than 64 KiB are not drained; their connection closes.
+    pub(crate) fn discard(self) {
+        let mut reader = self.body.into_with_config().limit(u64::MAX).reader().take(ERROR_BODY_LIMIT);
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    }
+
     /// Reads the whole body, refusing more than `limit` bytes without reading further.
     pub(crate) fn bytes(self, what: &'static str, limit: u64) -> Result<Vec<u8>> {
         let url = redact::url(&self.url);
@@ -313,13 +321,15 @@ impl Transport {
                 let r = builder.body(*b).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
-            Body::Reader { reader, len } => {
-                if let Some(len) = len {
-                    builder = builder.header("Content-Length", len.to_string());
-                }
-                let r = builder
-                    .body(ureq::SendBody::from_reader(*reader))
-                    .map_err(map_build)?;
+            Body::Reader { reader, len: Some(len) } => {
+                builder = builder.header("Content-Length", len.to_string());
+                // ureq 3.5 spins forever when a reader ends before Content-Length: make that an error.
+                let mut exact = Exact { inner: &mut **reader, remaining: *len };
+                let r = builder.body(ureq::SendBody::from_reader(&mut exact)).map_err(map_build)?;
+                self.agent.run(self.configure(r, t))
+            }
+            Body::Reader { reader, len: None } => {
+                let r = builder.body(ureq::SendBody::from_reader(*reader)).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
         };
@@ -348,13 +358,39 @@ impl Transport {
             .configure_request(r)
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(self.user_agent.as_str())
+            // No per-request `.user_agent(..)`: ureq only pools connections for requests whose
+            // user-agent config equals the agent's, so setting it here made every request open a new
+            // connection (and TLS handshake). The `User-Agent` header set in `send_once` wins anyway.
             .accept_encoding(ureq::config::AutoHeaderValue::None)
             .timeout_connect(t.connect)
             .timeout_recv_response(t.response)
             .timeout_per_read(t.idle)
             .timeout_per_write(t.idle)
             .build()
+    }
+}
+
+/// A request body of announced length: never reads past it, and ending early is an error.
+struct Exact<'a> {
+    inner: &'a mut dyn Read,
+    remaining: u64,
+}
+
+impl Read for Exact<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let max = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..max])?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the request body ended {} bytes before its Content-Length", self.remaining),
+            ));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
     }
 }
 

@@ -1,0 +1,397 @@
+//! Upload sessions, one request per call as in the Go SDK: [`BlobClient::start_upload`],
+//! [`BlobClient::upload_chunk`], [`BlobClient::get_upload_status`], [`BlobClient::complete_upload`],
+//! [`BlobClient::cancel_upload`].
+//!
+//! The registry names each session by a `Location` URL that changes with every chunk (distribution and
+//! ACR sign the offset into its `_state` query; a stale one is refused with `BLOB_UPLOAD_INVALID`), so
+//! every call returns the session as the registry now describes it and the caller keeps the newest. The
+//! `Location` is resolved against the request URL whether it is relative (ACR) or absolute
+//! (distribution); its query is kept as is and `digest` appended to it. Credentials only go along when it
+//! is on the registry's own origin.
+
+use std::fmt;
+use std::io::{self, Read};
+
+use ureq::http::Method;
+use url::Url;
+
+use super::range::upload_offset;
+use super::{BlobClient, push_scope};
+use crate::digest::{Digest, DigestCalculator};
+use crate::error::{Error, Result};
+use crate::pipeline::{Body, Pipeline, Request, Response, is_loopback, redact};
+use crate::reference::validate_repository;
+
+/// An upload in progress: where to send the next chunk and how many bytes the registry holds.
+///
+/// Returned by [`BlobClient::start_upload`] and by every call that advances the upload; always use the
+/// newest. Its location carries the registry's signed upload state: treat it as a secret (its `Debug`
+/// output redacts it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UploadSession {
+    pub(crate) repository: String,
+    pub(crate) location: Url,
+    pub(crate) uuid: Option<String>,
+    pub(crate) offset: u64,
+    pub(crate) min_chunk: Option<u64>,
+}
+
+impl UploadSession {
+    /// The repository the blob is uploaded to.
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
+    /// The absolute URL of the session (the resolved `Location`), including the registry's state query.
+    pub fn location(&self) -> &str {
+        self.location.as_str()
+    }
+
+    /// The registry's `Docker-Upload-UUID`, when it sent one.
+    pub fn uuid(&self) -> Option<&str> {
+        self.uuid.as_deref()
+    }
+
+    /// Bytes the registry has received so far: where the next chunk starts.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The smallest chunk (except the last) the registry accepts, from its `OCI-Chunk-Min-Length` header.
+    pub fn min_chunk_length(&self) -> Option<u64> {
+        self.min_chunk
+    }
+
+    /// The URL that completes the upload: the location with `digest` appended (`&` when it has a query).
+    pub(crate) fn complete_url(&self, digest: &Digest) -> Url {
+        let mut url = self.location.clone();
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&digest={digest}"),
+            _ => format!("digest={digest}"),
+        };
+        url.set_query(Some(&query));
+        url
+    }
+}
+
+impl fmt::Debug for UploadSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadSession")
+            .field("repository", &self.repository)
+            .field("location", &redact::url(&self.location))
+            .field("uuid", &self.uuid)
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`BlobClient::get_upload_status`] learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadStatus {
+    /// Bytes the registry holds (from its `Range: 0-N`).
+    pub offset: u64,
+    /// The session as the registry now describes it (newest location, `offset` as above).
+    pub session: UploadSession,
+}
+
+/// Builds the session a registry described in an upload response. `known` is the offset the caller
+/// expects (it settles the ambiguous `Range: 0-0`); without a `Range` header `known` is taken.
+pub(crate) fn session_from(
+    pipeline: &Pipeline,
+    repository: &str,
+    resp: &Response,
+    known: u64,
+) -> Result<UploadSession> {
+    let location = resp
+        .header("location")
+        .ok_or_else(|| Error::decode("upload response", "no Location header"))?;
+    let location = resolve_location(pipeline, &resp.url, location)?;
+    Ok(UploadSession {
+        repository: repository.to_string(),
+        location,
+        uuid: resp
+            .header("docker-upload-uuid")
+            .map(|s| s.trim().to_string()),
+        offset: offset_from(resp, known)?,
+        min_chunk: resp
+            .header("oci-chunk-min-length")
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n| n > 0),
+    })
+}
+
+/// The session after a response that may or may not carry a new `Location` (status, chunk).
+pub(crate) fn advance(
+    pipeline: &Pipeline,
+    old: &UploadSession,
+    resp: &Response,
+    known: u64,
+) -> Result<UploadSession> {
+    let location = match resp.header("location") {
+        Some(l) => resolve_location(pipeline, &resp.url, l)?,
+        None => old.location.clone(),
+    };
+    Ok(UploadSession {
+        repository: old.repository.clone(),
+        location,
+        uuid: resp
+            .header("docker-upload-uuid")
+            .map(|s| s.trim().to_string())
+            .or_else(|| old.uuid.clone()),
+        offset: offset_from(resp, known)?,
+        min_chunk: resp
+            .header("oci-chunk-min-length")
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n| n > 0)
+            .or(old.min_chunk),
+    })
+}
+
+fn offset_from(resp: &Response, known: u64) -> Result<u64> {
+    match resp.header("range") {
+        Some(r) => upload_offset(r, known).ok_or_else(|| {
+            Error::decode(
+                "upload response",
+                format!("bad Range header {r:?} (expected 0-N)"),
+            )
+        }),
+        None => Ok(known),
+    }
+}
+
+/// Resolves an upload `Location` against the URL it came with; it must stay on http(s) and must not
+/// downgrade an https registry to plain http (except on loopback).
+fn resolve_location(pipeline: &Pipeline, base: &Url, location: &str) -> Result<Url> {
+    let url = pipeline.resolve(base, location.trim(), "upload location")?;
+    if base.scheme() == "https" && url.scheme() == "http" && !is_loopback(&url) {
+        return Err(Error::Redirect {
+            what: "upload location",
+            url: redact::url(&url),
+            reason: "it downgrades https to http",
+        });
+    }
+    Ok(url)
+}
+
+/// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed with.
+pub(crate) fn check_completed(resp: &Response, digest: &Digest) -> Result<Digest> {
+    if let Some(d) = resp.header("docker-content-digest") {
+        if d.trim() != digest.as_str() {
+            return Err(Error::DigestMismatch {
+                what: "uploaded blob (registry's Docker-Content-Digest)",
+                expected: digest.to_string(),
+                actual: d.trim().to_string(),
+            });
+        }
+    }
+    Ok(digest.clone())
+}
+
+/// Counts what passes through.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl BlobClient {
+    /// Opens an upload session in `repository` (`POST /v2/{name}/blobs/uploads/`, 202).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest, DigestCalculator};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let mut calc = DigestCalculator::new();
+    /// let session = blobs.start_upload("hello-world")?;
+    /// let session = blobs.upload_chunk(&session, &b"hello "[..], Some(6), Some(&mut calc))?;
+    /// let session = blobs.upload_chunk(&session, &b"world"[..], Some(5), Some(&mut calc))?;
+    /// let digest = blobs.complete_upload(&session, &calc.digest())?;
+    /// assert_eq!(digest, Digest::of(b"hello world"));
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn start_upload(&self, repository: &str) -> Result<UploadSession> {
+        validate_repository(repository)?;
+        self.start_upload_unchecked(repository)
+    }
+
+    pub(crate) fn start_upload_unchecked(&self, repository: &str) -> Result<UploadSession> {
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/blobs/uploads/"))?;
+        let req = Request::new(Method::POST, url)
+            .body(Body::Bytes(b""))
+            .scope(push_scope(repository));
+        let resp = self.pipeline.send(req)?.expect(&[202])?;
+        let session = session_from(&self.pipeline, repository, &resp, 0);
+        resp.discard();
+        session
+    }
+
+    /// Sends the next chunk of an upload (`PATCH {location}`, 202) and returns the advanced session.
+    ///
+    /// The chunk starts at the session's [`offset`](UploadSession::offset) (the registry refuses any other
+    /// start, so it is not a parameter). With `len = Some(n)` exactly `n` bytes are read from `chunk` and
+    /// sent with `Content-Range: {offset}-{offset+n-1}` (no `bytes ` prefix: ACR and distribution want it
+    /// bare) and `Content-Length`; with `None`, `chunk` is streamed to its end without `Content-Range`.
+    ///
+    /// `calculator` hashes the chunk as it is sent, with the Go SDK's semantics: its state is saved first
+    /// and restored when the chunk fails, so sending the chunk again does not hash it twice.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, DigestCalculator};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let mut calc = DigestCalculator::new();
+    /// let session = blobs.start_upload("hello-world")?;
+    /// let session = blobs.upload_chunk(&session, std::fs::File::open("part1")?, None, Some(&mut calc))?;
+    /// blobs.complete_upload(&session, &calc.digest())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upload_chunk(
+        &self,
+        session: &UploadSession,
+        chunk: impl Read,
+        len: Option<u64>,
+        calculator: Option<&mut DigestCalculator>,
+    ) -> Result<UploadSession> {
+        if len == Some(0) {
+            return Err(Error::invalid(
+                "chunk length",
+                "0",
+                "a chunk sent with a length must have at least one byte",
+            ));
+        }
+        match calculator {
+            Some(calc) => {
+                calc.save();
+                let result = {
+                    let reader = calc.wrap_reader(chunk);
+                    self.patch_chunk(session, reader, len)
+                };
+                if result.is_err() {
+                    calc.restore();
+                }
+                result
+            }
+            None => self.patch_chunk(session, chunk, len),
+        }
+    }
+
+    fn patch_chunk(
+        &self,
+        session: &UploadSession,
+        chunk: impl Read,
+        len: Option<u64>,
+    ) -> Result<UploadSession> {
+        let start = session.offset;
+        let mut req = Request::new(Method::PATCH, session.location.clone())
+            .header("Content-Type", "application/octet-stream")
+            .scope(push_scope(&session.repository));
+        let mut counting = match len {
+            Some(n) => {
+                req = req.header("Content-Range", format!("{start}-{}", start + n - 1));
+                Counting {
+                    inner: Box::new(chunk.take(n)) as Box<dyn Read>,
+                    count: 0,
+                }
+            }
+            None => Counting {
+                inner: Box::new(chunk) as Box<dyn Read>,
+                count: 0,
+            },
+        };
+        let resp = self.pipeline.send(req.body(Body::Reader {
+            reader: &mut counting,
+            len,
+        }));
+        let sent = counting.count;
+        let resp = resp?;
+        if let Some(n) = len {
+            if sent != n {
+                return Err(Error::SizeMismatch {
+                    what: "chunk",
+                    expected: n,
+                    actual: sent,
+                });
+            }
+        }
+        let resp = resp.expect(&[202, 204])?;
+        let next = advance(&self.pipeline, session, &resp, start + sent);
+        resp.discard();
+        next
+    }
+
+    /// Asks the registry how far an upload got (`GET {location}`, 204 with `Range: 0-N`).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let session = blobs.start_upload("hello-world")?;
+    /// let status = blobs.get_upload_status(&session)?;
+    /// assert_eq!(status.offset, 0);
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn get_upload_status(&self, session: &UploadSession) -> Result<UploadStatus> {
+        let req = Request::new(Method::GET, session.location.clone())
+            .scope(push_scope(&session.repository));
+        let resp = self.pipeline.send(req)?.expect(&[200, 204])?;
+        let session = advance(&self.pipeline, session, &resp, session.offset);
+        resp.discard();
+        let session = session?;
+        Ok(UploadStatus {
+            offset: session.offset,
+            session,
+        })
+    }
+
+    /// Completes an upload (`PUT {location}&digest={digest}`, 201): the registry checks the bytes it
+    /// received against `digest` (`DIGEST_INVALID` otherwise, see
+    /// [`Error::has_code`](crate::Error::has_code)). The registry's `Docker-Content-Digest` is checked too.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let session = blobs.start_upload("hello-world")?;
+    /// let session = blobs.upload_chunk(&session, &b"hello"[..], Some(5), None)?;
+    /// blobs.complete_upload(&session, &Digest::of(b"hello"))?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn complete_upload(&self, session: &UploadSession, digest: &Digest) -> Result<Digest> {
+        let req = Request::new(Method::PUT, session.complete_url(digest))
+            .header("Content-Type", "application/octet-stream")
+            .body(Body::Bytes(b""))
+            .scope(push_scope(&session.repository));
+        let resp = self.pipeline.send(req)?.expect(&[201, 204])?;
+        let done = check_completed(&resp, digest);
+        resp.discard();
+        done
+    }
+
+    /// Abandons an upload (`DELETE {location}`, 204); a session the registry no longer knows (404) counts
+    /// as cancelled.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
+    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let session = blobs.start_upload("hello-world")?;
+    /// blobs.cancel_upload(&session)?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn cancel_upload(&self, session: &UploadSession) -> Result<()> {
+        let req = Request::new(Method::DELETE, session.location.clone())
+            .scope(push_scope(&session.repository));
+        let resp = self.pipeline.send(req)?;
+        match resp.status {
+            200 | 202 | 204 | 404 => {
+                resp.discard();
+                Ok(())
+            }
+            _ => Err(resp.into_error()),
+        }
+    }
+}
