@@ -10,6 +10,7 @@ mod client;
 pub mod credential;
 pub mod digest;
 pub mod error;
+pub mod image;
 pub mod manifest;
 mod manifests;
 mod metadata;
@@ -20,7 +21,10 @@ pub(crate) mod pipeline;
 pub mod reference;
 mod referrers;
 
-pub use blob::BlobClient;
+pub use blob::{
+    BlobChunk, BlobClient, BlobReader, ContentRange, MountOutcome, UploadMode, UploadOptions,
+    UploadSession, UploadStatus, UploadedBlob,
+};
 pub use catalog::ListNamesOptions;
 pub use client::Client;
 pub use credential::{

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::{Digest, DigestReader};
 use crate::error::{Error, Result};
-use crate::manifest::{Descriptor, ImageIndex, media_type};
+use crate::manifest::{Descriptor, ImageIndex};
 
 /// The annotation that names an image in a layout's `index.json` (skopeo's `oci:DIR:NAME`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -46,7 +46,10 @@ impl Layout {
         fs::create_dir_all(root.join("blobs"))?;
         let layout = Layout { root };
         if !layout.root.join(LAYOUT_FILE).exists() {
-            write_atomic(&layout.root.join(LAYOUT_FILE), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+            write_atomic(
+                &layout.root.join(LAYOUT_FILE),
+                br#"{"imageLayoutVersion":"1.0.0"}"#,
+            )?;
         }
         if !layout.root.join(INDEX_FILE).exists() {
             layout.write_index(&ImageIndex::new(Vec::new()))?;
@@ -65,8 +68,12 @@ impl Layout {
                 format!("an OCI image layout has an oci-layout file ({e})"),
             )
         })?;
-        let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| Error::decode("oci-layout", e))?;
-        if v.get("imageLayoutVersion").and_then(|x| x.as_str()).is_none() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| Error::decode("oci-layout", e))?;
+        if v.get("imageLayoutVersion")
+            .and_then(|x| x.as_str())
+            .is_none()
+        {
             return Err(Error::decode("oci-layout", "no imageLayoutVersion"));
         }
         Ok(Layout { root })
@@ -79,7 +86,10 @@ impl Layout {
 
     /// Where a blob lives: `blobs/<algorithm>/<hex>`.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join(digest.algorithm().as_str()).join(digest.hex())
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().as_str())
+            .join(digest.hex())
     }
 
     /// True when the blob is present (with `size` bytes, when given).
@@ -94,11 +104,14 @@ impl Layout {
     /// name. Returns the number of bytes written.
     pub fn write_blob(&self, digest: &Digest, size: Option<u64>, reader: impl Read) -> Result<u64> {
         let target = self.blob_path(digest);
-        let dir = target.parent().ok_or_else(|| Error::Config("blob path has no parent".into()))?;
+        let dir = target
+            .parent()
+            .ok_or_else(|| Error::Config("blob path has no parent".into()))?;
         fs::create_dir_all(dir)?;
         let mut verified = DigestReader::new(reader, digest.clone(), size);
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        let written = copy_large(&mut verified, tmp.as_file_mut()).map_err(crate::digest::io_to_error)?;
+        let written =
+            copy_large(&mut verified, tmp.as_file_mut()).map_err(crate::digest::io_to_error)?;
         tmp.as_file().sync_all()?;
         tmp.persist(&target).map_err(|e| Error::Io(e.error))?;
         Ok(written)
@@ -117,7 +130,11 @@ impl Layout {
     pub fn open_blob(&self, digest: &Digest) -> Result<File> {
         File::open(self.blob_path(digest)).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
-                Error::invalid("blob", digest.to_string(), format!("not in the layout at {}", self.root.display()))
+                Error::invalid(
+                    "blob",
+                    digest.to_string(),
+                    format!("not in the layout at {}", self.root.display()),
+                )
             } else {
                 Error::Io(e)
             }
@@ -128,7 +145,10 @@ impl Layout {
     pub fn read_blob_bytes(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>> {
         let file = self.open_blob(digest)?;
         if file.metadata()?.len() > limit {
-            return Err(Error::TooLarge { what: "layout blob", limit });
+            return Err(Error::TooLarge {
+                what: "layout blob",
+                limit,
+            });
         }
         let mut out = Vec::new();
         DigestReader::new(file.take(limit), digest.clone(), None)
@@ -148,7 +168,10 @@ impl Layout {
         let mut bytes = Vec::new();
         file.take(JSON_LIMIT + 1).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > JSON_LIMIT {
-            return Err(Error::TooLarge { what: "index.json", limit: JSON_LIMIT });
+            return Err(Error::TooLarge {
+                what: "index.json",
+                limit: JSON_LIMIT,
+            });
         }
         serde_json::from_slice(&bytes).map_err(|e| Error::decode("index.json", e))
     }
@@ -166,11 +189,20 @@ impl Layout {
         let mut entry = descriptor.clone();
         match name {
             Some(n) => {
-                index.manifests.retain(|d| d.annotation(REF_NAME) != Some(n));
-                entry.annotations.get_or_insert_with(Default::default).insert(REF_NAME.to_string(), n.to_string());
+                index
+                    .manifests
+                    .retain(|d| d.annotation(REF_NAME) != Some(n));
+                entry
+                    .annotations
+                    .get_or_insert_with(Default::default)
+                    .insert(REF_NAME.to_string(), n.to_string());
             }
             None => {
-                if index.manifests.iter().any(|d| d.digest == entry.digest && d.annotation(REF_NAME).is_none()) {
+                if index
+                    .manifests
+                    .iter()
+                    .any(|d| d.digest == entry.digest && d.annotation(REF_NAME).is_none())
+                {
                     return Ok(());
                 }
             }
@@ -189,12 +221,22 @@ impl Layout {
                 .manifests
                 .into_iter()
                 .find(|d| d.annotation(REF_NAME) == Some(n))
-                .ok_or_else(|| Error::invalid("layout reference", n, format!("no image of that name in {root}"))),
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "layout reference",
+                        n,
+                        format!("no image of that name in {root}"),
+                    )
+                }),
             None => {
                 let mut it = index.manifests.into_iter();
                 match (it.next(), it.next()) {
                     (Some(d), None) => Ok(d),
-                    (None, _) => Err(Error::invalid("OCI layout", root, "its index.json lists no image")),
+                    (None, _) => Err(Error::invalid(
+                        "OCI layout",
+                        root,
+                        "its index.json lists no image",
+                    )),
                     (Some(_), Some(_)) => Err(Error::invalid(
                         "OCI layout",
                         root,
@@ -223,7 +265,9 @@ pub(crate) fn copy_large(reader: &mut impl Read, writer: &mut impl Write) -> io:
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().ok_or_else(|| Error::Config("path has no parent".into()))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Config("path has no parent".into()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -231,14 +275,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// True when a media type names a manifest or index (stored in a layout as a blob and listed by digest).
-pub(crate) fn is_manifest_type(mt: &str) -> bool {
-    media_type::is_manifest(mt)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::media_type;
 
     #[test]
     fn create_open_and_index() {
@@ -271,7 +311,9 @@ mod tests {
         assert!(matches!(e, Error::SizeMismatch { .. }), "{e}");
         assert!(!l.has_blob(&want, None));
         // no temporary files left behind
-        let left: Vec<_> = fs::read_dir(dir.path().join("blobs/sha256")).unwrap().collect();
+        let left: Vec<_> = fs::read_dir(dir.path().join("blobs/sha256"))
+            .unwrap()
+            .collect();
         assert!(left.is_empty(), "{left:?}");
         l.write_blob(&want, Some(4), &b"good"[..]).unwrap();
         assert!(l.has_blob(&want, Some(4)));

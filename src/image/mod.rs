@@ -132,7 +132,9 @@ fn parallelism(n: usize) -> usize {
 
 fn blobs_of(manifest: &Manifest) -> Vec<Descriptor> {
     match manifest {
-        Manifest::Image(m) => std::iter::once(m.config.clone()).chain(m.layers.iter().cloned()).collect(),
+        Manifest::Image(m) => std::iter::once(m.config.clone())
+            .chain(m.layers.iter().cloned())
+            .collect(),
         Manifest::Artifact(a) => a.blobs.clone(),
         _ => Vec::new(),
     }
@@ -146,7 +148,11 @@ fn read_graph(
 ) -> Result<Graph> {
     let (descriptor, bytes) = top;
     let manifest = Manifest::from_bytes(&descriptor.media_type, &bytes)?;
-    let mut top = Node { descriptor, bytes, manifest };
+    let mut top = Node {
+        descriptor,
+        bytes,
+        manifest,
+    };
     let mut children = Vec::new();
     if let Manifest::Index(index) = &top.manifest {
         let selected: Vec<Descriptor> = if platforms.is_empty() {
@@ -158,21 +164,35 @@ fn read_graph(
             let bytes = fetch_child(child)?;
             let manifest = Manifest::from_bytes(&child.media_type, &bytes)?;
             if matches!(manifest, Manifest::Index(_)) {
-                return Err(Error::decode("image index", "nested indexes are not supported"));
+                return Err(Error::decode(
+                    "image index",
+                    "nested indexes are not supported",
+                ));
             }
-            children.push(Node { descriptor: child.clone(), bytes, manifest });
+            children.push(Node {
+                descriptor: child.clone(),
+                bytes,
+                manifest,
+            });
         }
         if !platforms.is_empty() {
             if children.len() == 1 {
                 top = children.remove(0);
             } else {
                 let mut filtered = ImageIndex::new(selected.clone());
-                filtered.media_type = index.media_type.clone().or(Some(media_type::OCI_INDEX.to_string()));
+                filtered.media_type = index
+                    .media_type
+                    .clone()
+                    .or(Some(media_type::OCI_INDEX.to_string()));
                 filtered.annotations = index.annotations.clone();
                 let manifest = Manifest::Index(filtered);
                 let bytes = manifest.to_bytes();
                 let descriptor = Descriptor::for_bytes(manifest.media_type().to_string(), &bytes);
-                top = Node { descriptor, bytes, manifest };
+                top = Node {
+                    descriptor,
+                    bytes,
+                    manifest,
+                };
             }
         }
     }
@@ -185,21 +205,28 @@ fn read_graph(
             }
         }
     }
-    Ok(Graph { top, children, blobs })
+    Ok(Graph {
+        top,
+        children,
+        blobs,
+    })
 }
 
 fn select_platforms(index: &ImageIndex, platforms: &[Platform]) -> Result<Vec<Descriptor>> {
     let mut out: Vec<Descriptor> = Vec::new();
     for wanted in platforms {
-        if let Some(d) = index.find_platform(wanted) {
-            if !out.iter().any(|o| o.digest == d.digest) {
-                out.push(d.clone());
-            }
+        if let Some(d) = index.find_platform(wanted)
+            && !out.iter().any(|o| o.digest == d.digest)
+        {
+            out.push(d.clone());
         }
     }
     if out.is_empty() {
-        let available: Vec<String> =
-            index.manifests.iter().filter_map(|d| d.platform.as_ref().map(|p| p.to_string())).collect();
+        let available: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+            .collect();
         let wanted: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();
         return Err(Error::invalid(
             "platform",
@@ -210,7 +237,11 @@ fn select_platforms(index: &ImageIndex, platforms: &[Platform]) -> Result<Vec<De
     Ok(out)
 }
 
-fn fetch_manifest(client: &Client, repository: &str, reference: &str) -> Result<(Descriptor, Vec<u8>)> {
+fn fetch_manifest(
+    client: &Client,
+    repository: &str,
+    reference: &str,
+) -> Result<(Descriptor, Vec<u8>)> {
     let m = client.get_manifest(repository, reference)?;
     let descriptor = Descriptor::new(m.media_type.clone(), m.digest.clone(), m.bytes.len() as u64);
     Ok((descriptor, m.bytes))
@@ -232,13 +263,18 @@ fn fetch_child(client: &Client, repository: &str, child: &Descriptor) -> Result<
 fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
     let r = Reference::parse(reference)?;
     if let Some(host) = r.registry() {
-        let endpoint = url::Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
+        let endpoint =
+            url::Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
         let ours = match endpoint.port() {
             Some(p) => format!("{}:{p}", endpoint.host_str().unwrap_or("")),
             None => endpoint.host_str().unwrap_or("").to_string(),
         };
         if host != ours {
-            return Err(Error::invalid("reference", reference, format!("it names registry {host}, not {ours}")));
+            return Err(Error::invalid(
+                "reference",
+                reference,
+                format!("it names registry {host}, not {ours}"),
+            ));
         }
     }
     Ok(r)
@@ -263,7 +299,11 @@ impl Stats {
         TransferReport {
             digest: top.descriptor.digest.clone(),
             media_type: top.descriptor.media_type.clone(),
-            manifests: 1 + if matches!(top.manifest, Manifest::Index(_)) { graph.children.len() } else { 0 },
+            manifests: 1 + if matches!(top.manifest, Manifest::Index(_)) {
+                graph.children.len()
+            } else {
+                0
+            },
             blobs_transferred: blobs,
             blobs_skipped: graph.blobs.len() - blobs,
             bytes_transferred: self.bytes.into_inner(),
@@ -282,14 +322,23 @@ impl Stats {
 /// println!("{} ({} blobs fetched, {} already there)", report.digest, report.blobs_transferred, report.blobs_skipped);
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
-pub fn pull(client: &Client, reference: &str, dir: impl AsRef<Path>, options: PullOptions) -> Result<TransferReport> {
+pub fn pull(
+    client: &Client,
+    reference: &str,
+    dir: impl AsRef<Path>,
+    options: PullOptions,
+) -> Result<TransferReport> {
     let r = parse_for(client, reference)?;
     let repo = r.repository().to_string();
     let layout = Layout::create(dir)?;
     let top = fetch_manifest(client, &repo, r.tag_or_digest().as_str())?;
     let graph = read_graph(top, &options.platforms, &|c| fetch_child(client, &repo, c))?;
 
-    let tracker = Tracker::new(options.progress.clone(), graph.blobs.len(), graph.blobs.iter().map(|b| b.size).sum());
+    let tracker = Tracker::new(
+        options.progress.clone(),
+        graph.blobs.len(),
+        graph.blobs.iter().map(|b| b.size).sum(),
+    );
     let stats = Stats::default();
     let blobs = client.blob_client();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
@@ -299,14 +348,22 @@ pub fn pull(client: &Client, reference: &str, dir: impl AsRef<Path>, options: Pu
         }
         tracker.started(&b.digest, b.size);
         let stream = blobs.get_blob(&repo, &b.digest)?;
-        layout.write_blob(&b.digest, Some(b.size), tracker.reader(stream, &b.digest, b.size))?;
+        layout.write_blob(
+            &b.digest,
+            Some(b.size),
+            tracker.reader(stream, &b.digest, b.size),
+        )?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);
         Ok(())
     })?;
 
     for node in graph.children.iter().chain(std::iter::once(&graph.top)) {
-        layout.write_blob(&node.descriptor.digest, Some(node.bytes.len() as u64), node.bytes.as_slice())?;
+        layout.write_blob(
+            &node.descriptor.digest,
+            Some(node.bytes.len() as u64),
+            node.bytes.as_slice(),
+        )?;
     }
     let name = options.name.clone().or_else(|| r.tag().map(str::to_string));
     let mut entry = graph.top.descriptor.clone();
@@ -341,7 +398,11 @@ pub fn push(
     let repo = t.repository().to_string();
     let blobs = client.blob_client();
 
-    let tracker = Tracker::new(options.progress.clone(), graph.blobs.len(), graph.blobs.iter().map(|b| b.size).sum());
+    let tracker = Tracker::new(
+        options.progress.clone(),
+        graph.blobs.len(),
+        graph.blobs.iter().map(|b| b.size).sum(),
+    );
     let stats = Stats::default();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
         if blobs.check_blob_exists(&repo, &b.digest)?.is_some() {
@@ -350,7 +411,11 @@ pub fn push(
         }
         tracker.started(&b.digest, b.size);
         let file = layout.open_blob(&b.digest)?;
-        let opts = UploadOptions { expected_digest: Some(b.digest.clone()), skip_existing: false, ..Default::default() };
+        let opts = UploadOptions {
+            expected_digest: Some(b.digest.clone()),
+            skip_existing: false,
+            ..Default::default()
+        };
         blobs.upload_blob_seekable(&repo, tracker.reader(file, &b.digest, b.size), opts)?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);
@@ -361,20 +426,35 @@ pub fn push(
 }
 
 /// Children by digest, then the top manifest by `reference`.
-fn put_manifests(client: &Client, repo: &str, reference: &TagOrDigest, graph: &Graph) -> Result<()> {
+fn put_manifests(
+    client: &Client,
+    repo: &str,
+    reference: &TagOrDigest,
+    graph: &Graph,
+) -> Result<()> {
     for child in &graph.children {
-        client.upload_manifest(repo, child.descriptor.digest.as_str(), &child.bytes, &child.descriptor.media_type)?;
+        client.upload_manifest(
+            repo,
+            child.descriptor.digest.as_str(),
+            &child.bytes,
+            &child.descriptor.media_type,
+        )?;
     }
-    if let TagOrDigest::Digest(d) = reference {
-        if d != &graph.top.descriptor.digest {
-            return Err(Error::DigestMismatch {
-                what: "manifest",
-                expected: d.to_string(),
-                actual: graph.top.descriptor.digest.to_string(),
-            });
-        }
+    if let TagOrDigest::Digest(d) = reference
+        && d != &graph.top.descriptor.digest
+    {
+        return Err(Error::DigestMismatch {
+            what: "manifest",
+            expected: d.to_string(),
+            actual: graph.top.descriptor.digest.to_string(),
+        });
     }
-    client.upload_manifest(repo, reference.as_str(), &graph.top.bytes, &graph.top.descriptor.media_type)?;
+    client.upload_manifest(
+        repo,
+        reference.as_str(),
+        &graph.top.bytes,
+        &graph.top.descriptor.media_type,
+    )?;
     Ok(())
 }
 
@@ -389,17 +469,29 @@ fn put_manifests(client: &Client, repo: &str, reference: &TagOrDigest, graph: &G
 /// image::copy(&src, "library/alpine:3.20", &dst, "alpine:3.20", image::CopyOptions::default())?;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
-pub fn copy(from: &Client, source: &str, to: &Client, target: &str, options: CopyOptions) -> Result<TransferReport> {
+pub fn copy(
+    from: &Client,
+    source: &str,
+    to: &Client,
+    target: &str,
+    options: CopyOptions,
+) -> Result<TransferReport> {
     let s = parse_for(from, source)?;
     let t = parse_for(to, target)?;
     let src_repo = s.repository().to_string();
     let dst_repo = t.repository().to_string();
     let top = fetch_manifest(from, &src_repo, s.tag_or_digest().as_str())?;
-    let graph = read_graph(top, &options.platforms, &|c| fetch_child(from, &src_repo, c))?;
+    let graph = read_graph(top, &options.platforms, &|c| {
+        fetch_child(from, &src_repo, c)
+    })?;
     let same_registry = from.endpoint() == to.endpoint();
     let (src_blobs, dst_blobs): (BlobClient, BlobClient) = (from.blob_client(), to.blob_client());
 
-    let tracker = Tracker::new(options.progress.clone(), graph.blobs.len(), graph.blobs.iter().map(|b| b.size).sum());
+    let tracker = Tracker::new(
+        options.progress.clone(),
+        graph.blobs.len(),
+        graph.blobs.iter().map(|b| b.size).sum(),
+    );
     let stats = Stats::default();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
         if dst_blobs.check_blob_exists(&dst_repo, &b.digest)?.is_some() {
@@ -420,7 +512,11 @@ pub fn copy(from: &Client, source: &str, to: &Client, target: &str, options: Cop
         }
         tracker.started(&b.digest, b.size);
         let stream = src_blobs.get_blob(&src_repo, &b.digest)?;
-        let opts = UploadOptions { expected_digest: Some(b.digest.clone()), skip_existing: false, ..Default::default() };
+        let opts = UploadOptions {
+            expected_digest: Some(b.digest.clone()),
+            skip_existing: false,
+            ..Default::default()
+        };
         dst_blobs.upload_blob(&dst_repo, tracker.reader(stream, &b.digest, b.size), opts)?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);

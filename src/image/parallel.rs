@@ -27,7 +27,10 @@ where
                     let Some(job) = job else { break };
                     if let Err(e) = work(job) {
                         failed.store(true, Ordering::SeqCst);
-                        first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
                     }
                 }
             });
@@ -60,10 +63,17 @@ mod tests {
         let done = AtomicUsize::new(0);
         let e = run((0..100).collect::<Vec<u32>>(), 2, |j| {
             done.fetch_add(1, Ordering::SeqCst);
-            if j == 3 { Err(Error::Config("boom".into())) } else { Ok(()) }
+            if j == 3 {
+                Err(Error::Config("boom".into()))
+            } else {
+                Ok(())
+            }
         })
         .unwrap_err();
         assert!(e.to_string().contains("boom"));
-        assert!(done.load(Ordering::SeqCst) < 100, "work stopped after the error");
+        assert!(
+            done.load(Ordering::SeqCst) < 100,
+            "work stopped after the error"
+        );
     }
 }

@@ -56,7 +56,13 @@ pub(crate) struct Tracker {
 
 impl Tracker {
     pub(crate) fn new(callback: Option<ProgressFn>, blobs_total: usize, bytes_total: u64) -> Self {
-        Tracker { callback, blobs_total, bytes_total, blobs_done: AtomicUsize::new(0), bytes_done: AtomicU64::new(0) }
+        Tracker {
+            callback,
+            blobs_total,
+            bytes_total,
+            blobs_done: AtomicUsize::new(0),
+            bytes_done: AtomicU64::new(0),
+        }
     }
 
     fn emit(&self, kind: ProgressKind, digest: &Digest, size: u64, transferred: u64) {
@@ -90,12 +96,19 @@ impl Tracker {
     }
 
     /// Wraps a blob's stream so that every read reports progress.
-    pub(crate) fn reader<'a, R: Read>(&'a self, inner: R, digest: &'a Digest, size: u64) -> CountingReader<'a, R> {
-        CountingReader { inner, tracker: self, digest, size, transferred: 0 }
-    }
-
-    pub(crate) fn bytes_done(&self) -> u64 {
-        self.bytes_done.load(Ordering::SeqCst)
+    pub(crate) fn reader<'a, R: Read>(
+        &'a self,
+        inner: R,
+        digest: &'a Digest,
+        size: u64,
+    ) -> CountingReader<'a, R> {
+        CountingReader {
+            inner,
+            tracker: self,
+            digest,
+            size,
+            transferred: 0,
+        }
     }
 }
 
@@ -113,8 +126,15 @@ impl<R: Read> Read for CountingReader<'_, R> {
         let n = self.inner.read(buf)?;
         if n > 0 {
             self.transferred += n as u64;
-            self.tracker.bytes_done.fetch_add(n as u64, Ordering::SeqCst);
-            self.tracker.emit(ProgressKind::Advanced, self.digest, self.size, self.transferred);
+            self.tracker
+                .bytes_done
+                .fetch_add(n as u64, Ordering::SeqCst);
+            self.tracker.emit(
+                ProgressKind::Advanced,
+                self.digest,
+                self.size,
+                self.transferred,
+            );
         }
         Ok(n)
     }

@@ -118,7 +118,12 @@ impl Response {
     /// its pool (a response dropped unread closes its connection: a new TCP and TLS handshake next time).
     /// Bodies longer than 64 KiB are not drained; their connection closes.
     pub(crate) fn discard(self) {
-        let mut reader = self.body.into_with_config().limit(u64::MAX).reader().take(ERROR_BODY_LIMIT);
+        let mut reader = self
+            .body
+            .into_with_config()
+            .limit(u64::MAX)
+            .reader()
+            .take(ERROR_BODY_LIMIT);
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
     }
 
@@ -321,15 +326,25 @@ impl Transport {
                 let r = builder.body(*b).map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
-            Body::Reader { reader, len: Some(len) } => {
+            Body::Reader {
+                reader,
+                len: Some(len),
+            } => {
                 builder = builder.header("Content-Length", len.to_string());
                 // ureq 3.5 spins forever when a reader ends before Content-Length: make that an error.
-                let mut exact = Exact { inner: &mut **reader, remaining: *len };
-                let r = builder.body(ureq::SendBody::from_reader(&mut exact)).map_err(map_build)?;
+                let mut exact = Exact {
+                    inner: &mut **reader,
+                    remaining: *len,
+                };
+                let r = builder
+                    .body(ureq::SendBody::from_reader(&mut exact))
+                    .map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
             Body::Reader { reader, len: None } => {
-                let r = builder.body(ureq::SendBody::from_reader(*reader)).map_err(map_build)?;
+                let r = builder
+                    .body(ureq::SendBody::from_reader(*reader))
+                    .map_err(map_build)?;
                 self.agent.run(self.configure(r, t))
             }
         };
@@ -381,12 +396,17 @@ impl Read for Exact<'_> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let max = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let max = buf
+            .len()
+            .min(self.remaining.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..max])?;
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!("the request body ended {} bytes before its Content-Length", self.remaining),
+                format!(
+                    "the request body ended {} bytes before its Content-Length",
+                    self.remaining
+                ),
             ));
         }
         self.remaining -= n as u64;
