@@ -52,6 +52,12 @@ impl Args {
         }
     }
 
+    /// The next argument that is not an option, removed from the rest.
+    pub fn next_positional(&mut self) -> Option<String> {
+        let i = self.rest.iter().position(|a| !a.starts_with("--"))?;
+        Some(self.rest.remove(i))
+    }
+
     /// Fails on arguments nobody asked for.
     pub fn finish(self) -> Result<(), String> {
         match self.rest.first() {
