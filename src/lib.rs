@@ -1,6 +1,7 @@
-//! # azcontainerregistry
-//!
 //! A blocking, runtime-free client for Azure Container Registry and every OCI distribution registry.
+//!
+//! The full guide is the README, included below when the crate is built with its default `azure` feature.
+#![cfg_attr(feature = "azure", doc = include_str!("../README.md"))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
