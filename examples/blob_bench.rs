@@ -22,7 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     match args[1].as_str() {
         "upload" => {
-            let options = UploadOptions { skip_existing: false, ..Default::default() };
+            let options = UploadOptions {
+                skip_existing: false,
+                ..Default::default()
+            };
             let up = blobs.upload_file(repo, &args[4], options)?;
             println!("{} {} bytes in {:?}", up.digest, up.size, started.elapsed());
         }

@@ -54,9 +54,10 @@ use crate::reference::validate_repository;
 pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
 /// Failures in a row (without progress) an upload tolerates before giving up.
-pub const MAX_UPLOAD_RESUMES: u32 = 5;
+pub(crate) const MAX_UPLOAD_RESUMES: u32 = 5;
 
-/// How [`BlobClient::upload_blob`] sends the bytes (see the [module docs](self) for the trade-offs).
+/// How [`BlobClient::upload_blob`] sends the bytes (see the [`blob` module docs](crate::blob#uploads)
+/// for the trade-offs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum UploadMode {
@@ -439,14 +440,14 @@ impl<'a, 's> Engine<'a, 's> {
     /// The digest of everything sent, checked against the caller's.
     fn digest(&self) -> Result<Digest> {
         let actual = self.hasher.digest();
-        if let Some(expected) = &self.expected {
-            if expected != &actual {
-                return Err(Error::DigestMismatch {
-                    what: "upload source",
-                    expected: expected.to_string(),
-                    actual: actual.to_string(),
-                });
-            }
+        if let Some(expected) = &self.expected
+            && expected != &actual
+        {
+            return Err(Error::DigestMismatch {
+                what: "upload source",
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            });
         }
         Ok(actual)
     }
@@ -815,14 +816,14 @@ impl BlobClient {
     ) -> Result<Option<UploadedBlob>> {
         validate_repository(repository)?;
         check_options(options)?;
-        if let (true, Some(digest)) = (options.skip_existing, &options.expected_digest) {
-            if let Some(size) = self.head_blob(repository, digest)? {
-                return Ok(Some(UploadedBlob {
-                    digest: digest.clone(),
-                    size,
-                    skipped: true,
-                }));
-            }
+        if let (true, Some(digest)) = (options.skip_existing, &options.expected_digest)
+            && let Some(size) = self.head_blob(repository, digest)?
+        {
+            return Ok(Some(UploadedBlob {
+                digest: digest.clone(),
+                size,
+                skipped: true,
+            }));
         }
         Ok(None)
     }
