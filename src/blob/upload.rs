@@ -354,10 +354,13 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
+    /// Whether the bytes `[x, hashed)` can be sent again: nothing to re-send, a seekable source, or all
+    /// of them still in memory.
     fn can_replay_from(&self, x: u64) -> bool {
+        let buf_end = self.buf_start + self.buf.len() as u64;
         x == self.hashed
             || self.is_seekable()
-            || (x >= self.buf_start && x <= self.buf_start + self.buf.len() as u64)
+            || (x >= self.buf_start && x <= buf_end && self.hashed <= buf_end)
     }
 
     fn cancel(&self, session: &UploadSession) {
