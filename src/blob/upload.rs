@@ -696,7 +696,9 @@ impl<'a, 's> Engine<'a, 's> {
                     return Err(e);
                 }
                 Err(Failure::Transfer(e)) => {
-                    if self.eof.is_some() && self.landed(&digest, &e) {
+                    let all_sent =
+                        self.eof.is_some() || self.total.is_some_and(|t| self.hashed >= t);
+                    if all_sent && self.landed(&digest, &e) {
                         self.digest()?;
                         return Ok(UploadedBlob {
                             digest,
