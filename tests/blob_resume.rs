@@ -67,7 +67,7 @@ fn download_resumes_with_range_after_cuts() {
 }
 
 #[test]
-fn download_survives_repeated_cuts_and_gives_up_without_progress() {
+fn download_survives_repeated_cuts() {
     let reg = Registry::start();
     let proxy = FaultProxy::start(reg.host_port());
     let data = pseudo_random(BLOB, 2);
@@ -83,35 +83,9 @@ fn download_survives_repeated_cuts_and_gives_up_without_progress() {
     assert!(std::fs::read(&target).unwrap() == data);
     assert_eq!(proxy.cuts(), 4);
 
-    // Connections that die before a byte of the body arrives: bounded attempts, then the error.
-    let blobs = BlobClient::new(
-        &proxy.url(),
-        Credential::anonymous(),
-        ClientOptions {
-            retry: RetryOptions {
-                max_retries: 0,
-                ..fast_retries().retry
-            },
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut reader = blobs.get_blob("dl/b", &digest).unwrap();
-    let mut first = vec![0u8; 1000];
-    reader.read_exact(&mut first).unwrap();
-    proxy.cut_downstream_after(50, 1000);
-    // The open connection still works until its next bytes; drop it by reading on.
-    let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
-    assert!(!reader.is_verified());
-    let cuts = proxy.cuts();
-    assert!(
-        (2..=10).contains(&(cuts - 4)),
-        "{cuts} cuts: attempts are not bounded as expected ({err})"
-    );
-    let target = dir.path().join("never");
-    assert!(blobs.download_blob_to("dl/b", &digest, &target).is_err());
-    assert!(!target.exists());
-    proxy.clear_faults();
+    // (Giving up after a bounded number of attempts without progress is in blob_acr_mock.rs, where
+    // every resumed answer can be made to fail deterministically.)
+    let _ = dir;
 }
 
 fn upload_cases() -> Vec<(UploadMode, bool)> {

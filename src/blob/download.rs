@@ -41,7 +41,7 @@ use crate::pipeline::{Pipeline, Request, retry};
 use crate::reference::validate_repository;
 
 /// Consecutive failed attempts (without a byte of progress in between) a download tolerates.
-pub const MAX_RESUMES: u32 = 5;
+pub(crate) const MAX_RESUMES: u32 = 5;
 
 /// Size of the buffers [`BlobReader::copy_to`] hands between its threads.
 const PIECE: usize = 256 * 1024;
@@ -61,6 +61,8 @@ struct Fetcher {
     /// The blob's length, once a response announced it.
     total: Option<u64>,
     body: Option<BodyReader>,
+    /// The end of the blob was reached.
+    done: bool,
     /// Failures since the last byte of progress.
     failures: u32,
     /// Requests made after the first one.
@@ -155,7 +157,7 @@ impl Fetcher {
 
 impl Read for Fetcher {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
+        if buf.is_empty() || self.done {
             return Ok(0);
         }
         loop {
@@ -183,6 +185,7 @@ impl Read for Fetcher {
                         continue;
                     }
                     self.body = None;
+                    self.done = true;
                     return Ok(0);
                 }
                 Ok(n) => {
@@ -220,14 +223,14 @@ struct Verifier {
 impl Verifier {
     fn update(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.seen += bytes.len() as u64;
-        if let Some(size) = self.expected_size {
-            if self.seen > size {
-                return Err(error_to_io(Error::SizeMismatch {
-                    what: "blob",
-                    expected: size,
-                    actual: self.seen,
-                }));
-            }
+        if let Some(size) = self.expected_size
+            && self.seen > size
+        {
+            return Err(error_to_io(Error::SizeMismatch {
+                what: "blob",
+                expected: size,
+                actual: self.seen,
+            }));
         }
         self.hasher.update(bytes);
         Ok(())
@@ -318,14 +321,14 @@ impl BlobReader {
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn with_expected_size(mut self, size: u64) -> Result<Self> {
-        if let Some(total) = self.fetcher.total {
-            if total != size {
-                return Err(Error::SizeMismatch {
-                    what: "blob",
-                    expected: size,
-                    actual: total,
-                });
-            }
+        if let Some(total) = self.fetcher.total
+            && total != size
+        {
+            return Err(Error::SizeMismatch {
+                what: "blob",
+                expected: size,
+                actual: total,
+            });
         }
         if self.fetcher.pos > size {
             return Err(Error::SizeMismatch {
@@ -539,10 +542,10 @@ impl PartFile {
         fs::rename(&self.path, target)?;
         self.done = true;
         #[cfg(unix)]
-        if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
         }
         Ok(())
     }
@@ -581,6 +584,7 @@ impl BlobClient {
             pos: 0,
             total: None,
             body: None,
+            done: false,
             failures: 0,
             resumes: 0,
         };

@@ -175,14 +175,14 @@ fn resolve_location(pipeline: &Pipeline, base: &Url, location: &str) -> Result<U
 
 /// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed with.
 pub(crate) fn check_completed(resp: &Response, digest: &Digest) -> Result<Digest> {
-    if let Some(d) = resp.header("docker-content-digest") {
-        if d.trim() != digest.as_str() {
-            return Err(Error::DigestMismatch {
-                what: "uploaded blob (registry's Docker-Content-Digest)",
-                expected: digest.to_string(),
-                actual: d.trim().to_string(),
-            });
-        }
+    if let Some(d) = resp.header("docker-content-digest")
+        && d.trim() != digest.as_str()
+    {
+        return Err(Error::DigestMismatch {
+            what: "uploaded blob (registry's Docker-Content-Digest)",
+            expected: digest.to_string(),
+            actual: d.trim().to_string(),
+        });
     }
     Ok(digest.clone())
 }
@@ -311,14 +311,14 @@ impl BlobClient {
         }));
         let sent = counting.count;
         let resp = resp?;
-        if let Some(n) = len {
-            if sent != n {
-                return Err(Error::SizeMismatch {
-                    what: "chunk",
-                    expected: n,
-                    actual: sent,
-                });
-            }
+        if let Some(n) = len
+            && sent != n
+        {
+            return Err(Error::SizeMismatch {
+                what: "chunk",
+                expected: n,
+                actual: sent,
+            });
         }
         let resp = resp.expect(&[202, 204])?;
         let next = advance(&self.pipeline, session, &resp, start + sent);

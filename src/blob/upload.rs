@@ -54,9 +54,10 @@ use crate::reference::validate_repository;
 pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
 /// Failures in a row (without progress) an upload tolerates before giving up.
-pub const MAX_UPLOAD_RESUMES: u32 = 5;
+pub(crate) const MAX_UPLOAD_RESUMES: u32 = 5;
 
-/// How [`BlobClient::upload_blob`] sends the bytes (see the [module docs](self) for the trade-offs).
+/// How [`BlobClient::upload_blob`] sends the bytes (see the [`blob` module docs](crate::blob#uploads)
+/// for the trade-offs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum UploadMode {
@@ -353,10 +354,13 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
+    /// Whether the bytes `[x, hashed)` can be sent again: nothing to re-send, a seekable source, or all
+    /// of them still in memory.
     fn can_replay_from(&self, x: u64) -> bool {
+        let buf_end = self.buf_start + self.buf.len() as u64;
         x == self.hashed
             || self.is_seekable()
-            || (x >= self.buf_start && x <= self.buf_start + self.buf.len() as u64)
+            || (x >= self.buf_start && x <= buf_end && self.hashed <= buf_end)
     }
 
     fn cancel(&self, session: &UploadSession) {
@@ -439,14 +443,14 @@ impl<'a, 's> Engine<'a, 's> {
     /// The digest of everything sent, checked against the caller's.
     fn digest(&self) -> Result<Digest> {
         let actual = self.hasher.digest();
-        if let Some(expected) = &self.expected {
-            if expected != &actual {
-                return Err(Error::DigestMismatch {
-                    what: "upload source",
-                    expected: expected.to_string(),
-                    actual: actual.to_string(),
-                });
-            }
+        if let Some(expected) = &self.expected
+            && expected != &actual
+        {
+            return Err(Error::DigestMismatch {
+                what: "upload source",
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            });
         }
         Ok(actual)
     }
@@ -692,7 +696,9 @@ impl<'a, 's> Engine<'a, 's> {
                     return Err(e);
                 }
                 Err(Failure::Transfer(e)) => {
-                    if self.eof.is_some() && self.landed(&digest, &e) {
+                    let all_sent =
+                        self.eof.is_some() || self.total.is_some_and(|t| self.hashed >= t);
+                    if all_sent && self.landed(&digest, &e) {
                         self.digest()?;
                         return Ok(UploadedBlob {
                             digest,
@@ -815,14 +821,14 @@ impl BlobClient {
     ) -> Result<Option<UploadedBlob>> {
         validate_repository(repository)?;
         check_options(options)?;
-        if let (true, Some(digest)) = (options.skip_existing, &options.expected_digest) {
-            if let Some(size) = self.head_blob(repository, digest)? {
-                return Ok(Some(UploadedBlob {
-                    digest: digest.clone(),
-                    size,
-                    skipped: true,
-                }));
-            }
+        if let (true, Some(digest)) = (options.skip_existing, &options.expected_digest)
+            && let Some(size) = self.head_blob(repository, digest)?
+        {
+            return Ok(Some(UploadedBlob {
+                digest: digest.clone(),
+                size,
+                skipped: true,
+            }));
         }
         Ok(None)
     }
