@@ -90,7 +90,9 @@ impl AuthPolicy {
         }
         let (bearer, basic, scope) = {
             let st = lock(&self.state);
-            let scope = scope.map(|s| st.aliases.get(s).cloned().unwrap_or_else(|| s.to_string()));
+            let scope = scope
+                .map(normalize_scope)
+                .map(|s| st.aliases.get(&s).cloned().unwrap_or(s));
             (st.bearer.clone(), st.basic, scope)
         };
         if basic {
@@ -147,20 +149,25 @@ impl AuthPolicy {
             .service()
             .unwrap_or_else(|| self.endpoint.host_str().unwrap_or(""))
             .to_string();
-        let scope = challenge
-            .scope()
-            .map(str::to_string)
-            .or_else(|| asked.map(str::to_string))
-            .unwrap_or_default();
+        let asked = asked.map(normalize_scope);
+        let challenged = challenge.scope().map(normalize_scope);
+        // Ask for what the request named when it covers what the registry wants (the token then serves
+        // both); otherwise for the registry's scope, and remember that this request needs that one.
+        let scope = match (&asked, challenged) {
+            (Some(a), Some(c)) if covers(a, &c) => a.clone(),
+            (_, Some(c)) => c,
+            (Some(a), None) => a.clone(),
+            (None, None) => String::new(),
+        };
         let bearer = Bearer { realm, service };
         {
             let mut st = lock(&self.state);
             st.bearer = Some(bearer.clone());
             st.basic = false;
-            if let Some(a) = asked
-                && a != scope
+            if let Some(a) = &asked
+                && *a != scope
             {
-                st.aliases.insert(a.to_string(), scope.clone());
+                st.aliases.insert(a.clone(), scope.clone());
             }
         }
         let key = access_key(&bearer.service, &scope);
@@ -308,6 +315,47 @@ impl AuthPolicy {
     }
 }
 
+/// A scope string in canonical form: actions sorted and deduplicated within each scope, scopes sorted.
+/// Registries list actions in any order (distribution: `push,pull` or `pull,push` at random), and the
+/// token cache must not fetch twice for the same rights.
+pub(crate) fn normalize_scope(scope: &str) -> String {
+    let mut scopes: Vec<String> = scope
+        .split_whitespace()
+        .map(|one| match one.rsplit_once(':') {
+            Some((resource, actions)) => {
+                let mut a: Vec<&str> = actions.split(',').filter(|x| !x.is_empty()).collect();
+                a.sort_unstable();
+                a.dedup();
+                format!("{resource}:{}", a.join(","))
+            }
+            None => one.to_string(),
+        })
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes.join(" ")
+}
+
+/// True when every scope of `wanted` is granted by some scope of `have` (same resource, `*` or a superset
+/// of the actions). Both normalized.
+fn covers(have: &str, wanted: &str) -> bool {
+    let parse = |s: &str| -> Vec<(String, Vec<String>)> {
+        s.split_whitespace()
+            .filter_map(|one| one.rsplit_once(':'))
+            .map(|(r, a)| (r.to_string(), a.split(',').map(str::to_string).collect()))
+            .collect()
+    };
+    let have = parse(have);
+    let wanted = parse(wanted);
+    !wanted.is_empty()
+        && wanted.iter().all(|(resource, actions)| {
+            have.iter().any(|(r, a)| {
+                r == resource
+                    && (a.iter().any(|x| x == "*") || actions.iter().all(|x| a.contains(x)))
+            })
+        })
+}
+
 fn access_key(service: &str, scope: &str) -> String {
     format!("access\n{service}\n{scope}")
 }
@@ -316,4 +364,31 @@ fn cached_access(token: crate::credential::Secret) -> Cached {
     let expires_at =
         jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
     Cached { token, expires_at }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_normalize_and_cover() {
+        assert_eq!(
+            normalize_scope("repository:a:push,pull"),
+            "repository:a:pull,push"
+        );
+        assert_eq!(
+            normalize_scope("repository:b:pull repository:a:push,pull,pull"),
+            "repository:a:pull,push repository:b:pull"
+        );
+        assert_eq!(normalize_scope("registry:catalog:*"), "registry:catalog:*");
+        assert!(covers("repository:a:pull,push", "repository:a:pull"));
+        assert!(covers("repository:a:*", "repository:a:delete"));
+        assert!(!covers("repository:a:pull", "repository:a:pull,push"));
+        assert!(!covers("repository:a:pull,push", "repository:b:pull"));
+        assert!(covers(
+            "repository:a:pull,push repository:b:pull",
+            "repository:b:pull repository:a:push"
+        ));
+        assert!(!covers("repository:a:pull", ""));
+    }
 }
