@@ -177,7 +177,7 @@ impl BlobClient {
             404 => Ok(None),
             _ => return Err(resp.into_error()),
         };
-        resp.discard();
+        drop(resp);
         found
     }
 
@@ -237,7 +237,7 @@ impl BlobClient {
             404 => Ok(None),
             _ => return Err(resp.into_error()),
         };
-        resp.discard();
+        drop(resp);
         found
     }
 
@@ -259,7 +259,7 @@ impl BlobClient {
             .send(Request::new(Method::DELETE, url).scope(delete_scope(repository)))?;
         match resp.status {
             200 | 202 | 204 | 404 => {
-                resp.discard();
+                drop(resp);
                 Ok(())
             }
             _ => Err(resp.into_error()),
@@ -313,7 +313,7 @@ impl BlobClient {
                 .map(MountOutcome::UploadStarted),
             _ => return Err(resp.into_error()),
         };
-        resp.discard();
+        drop(resp);
         outcome
     }
 }

@@ -229,7 +229,7 @@ impl BlobClient {
             .scope(push_scope(repository));
         let resp = self.pipeline.send(req)?.expect(&[202])?;
         let session = session_from(&self.pipeline, repository, &resp, 0);
-        resp.discard();
+        drop(resp);
         session
     }
 
@@ -322,7 +322,7 @@ impl BlobClient {
         }
         let resp = resp.expect(&[202, 204])?;
         let next = advance(&self.pipeline, session, &resp, start + sent);
-        resp.discard();
+        drop(resp);
         next
     }
 
@@ -341,7 +341,7 @@ impl BlobClient {
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[200, 204])?;
         let session = advance(&self.pipeline, session, &resp, session.offset);
-        resp.discard();
+        drop(resp);
         let session = session?;
         Ok(UploadStatus {
             offset: session.offset,
@@ -368,7 +368,7 @@ impl BlobClient {
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[201, 204])?;
         let done = check_completed(&resp, digest);
-        resp.discard();
+        drop(resp);
         done
     }
 
@@ -388,7 +388,7 @@ impl BlobClient {
         let resp = self.pipeline.send(req)?;
         match resp.status {
             200 | 202 | 204 | 404 => {
-                resp.discard();
+                drop(resp);
                 Ok(())
             }
             _ => Err(resp.into_error()),

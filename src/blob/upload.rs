@@ -511,7 +511,7 @@ impl<'a, 's> Engine<'a, 's> {
                 &resp,
                 x + sent_ref.load(Ordering::SeqCst),
             );
-            resp.discard();
+            drop(resp);
             next
         })
     }
@@ -678,7 +678,7 @@ impl<'a, 's> Engine<'a, 's> {
             let result = pump::send(pipeline, head, len, &mut produce, |resp| {
                 let resp = resp.expect(&[201, 204])?;
                 let done = check_completed(&resp, d);
-                resp.discard();
+                drop(resp);
                 done
             });
             match result {

@@ -83,7 +83,8 @@ pub(crate) struct Response {
     pub url: Url,
     pub method: http::Method,
     headers: http::HeaderMap,
-    body: ureq::Body,
+    /// `None` once consumed; an unread body is drained on drop (see `Drop`).
+    body: Option<ureq::Body>,
     pub(crate) anonymous: bool,
 }
 
@@ -109,26 +110,19 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
-    /// The body as a stream.
-    pub(crate) fn into_reader(self) -> impl Read + Send + 'static {
-        self.body.into_with_config().limit(u64::MAX).reader()
+    fn take_body(&mut self) -> ureq::Body {
+        self.body
+            .take()
+            .unwrap_or_else(|| ureq::Body::builder().data(Vec::new()))
     }
 
-    /// Reads what is left of a small body and drops the response, so ureq hands the connection back to
-    /// its pool (a response dropped unread closes its connection: a new TCP and TLS handshake next time).
-    /// Bodies longer than 64 KiB are not drained; their connection closes.
-    pub(crate) fn discard(self) {
-        let mut reader = self
-            .body
-            .into_with_config()
-            .limit(u64::MAX)
-            .reader()
-            .take(ERROR_BODY_LIMIT);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    /// The body as a stream.
+    pub(crate) fn into_reader(mut self) -> impl Read + Send + 'static {
+        self.take_body().into_with_config().limit(u64::MAX).reader()
     }
 
     /// Reads the whole body, refusing more than `limit` bytes without reading further.
-    pub(crate) fn bytes(self, what: &'static str, limit: u64) -> Result<Vec<u8>> {
+    pub(crate) fn bytes(mut self, what: &'static str, limit: u64) -> Result<Vec<u8>> {
         let url = redact::url(&self.url);
         if let Some(len) = self
             .header("content-length")
@@ -139,7 +133,7 @@ impl Response {
         }
         let mut out = Vec::new();
         let mut reader = self
-            .body
+            .take_body()
             .into_with_config()
             .limit(u64::MAX)
             .reader()
@@ -185,6 +179,23 @@ impl Response {
             Ok(self)
         } else {
             Err(self.into_error())
+        }
+    }
+}
+
+impl Drop for Response {
+    /// ureq pools a connection only once its response was read to the end: drain a small unread body
+    /// (announced length up to 64 KiB) so callers that only look at the status keep the connection. A body
+    /// of unknown or larger length is not read (that could block), and its connection is closed.
+    fn drop(&mut self) {
+        let Some(body) = self.body.take() else { return };
+        let small = self
+            .header("content-length")
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .is_some_and(|n| n <= ERROR_BODY_LIMIT);
+        if small {
+            let mut reader = body.into_with_config().limit(ERROR_BODY_LIMIT).reader();
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
         }
     }
 }
@@ -356,7 +367,7 @@ impl Transport {
                     url: req.url.clone(),
                     method: req.method.clone(),
                     headers: parts.headers,
-                    body,
+                    body: Some(body),
                     anonymous: false,
                 })
             }
