@@ -106,7 +106,7 @@ impl Default for Timeouts {
 /// };
 /// # let _ = options;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ClientOptions {
     /// Azure AD audience for Azure credentials.
     pub audience: Audience,
@@ -116,11 +116,48 @@ pub struct ClientOptions {
     pub timeouts: Timeouts,
     /// Appended to `User-Agent: azcontainerregistry-rust/<version>`.
     pub user_agent_suffix: Option<String>,
-    /// Proxy URL, e.g. `http://proxy:3128` (`socks5://` works too).
+    /// Proxy URL, e.g. `http://proxy:3128` (`socks5://` works too). When `None`, the `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables apply. Cannot be combined with
+    /// `agent` (configure the agent's proxy instead).
     pub proxy: Option<String>,
-    /// Use this agent instead of building one. Its connection pool and TLS settings are used; status
-    /// handling, redirects, timeouts and the user agent are still set per request by this crate.
+    /// Use this agent instead of building one. Its connection pool, proxy and TLS settings are used;
+    /// status handling, redirects, timeouts and the user agent are still set per request by this crate.
     pub agent: Option<ureq::Agent>,
     /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel unencrypted.
     pub allow_http: bool,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("audience", &self.audience)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(crate::pipeline::redact_proxy),
+            )
+            .field("agent", &self.agent.as_ref().map(|_| "custom"))
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_proxy_credentials() {
+        let o = ClientOptions {
+            proxy: Some("http://me:hunter2@proxy:3128".into()),
+            ..Default::default()
+        };
+        let text = format!("{o:?}");
+        assert!(
+            !text.contains("hunter2") && text.contains("proxy:3128"),
+            "{text}"
+        );
+    }
 }

@@ -65,7 +65,7 @@ mod upload;
 pub use download::{BlobChunk, BlobReader};
 pub use range::ContentRange;
 pub use session::{UploadSession, UploadStatus};
-pub use upload::{DEFAULT_CHUNK_SIZE, UploadMode, UploadOptions, UploadedBlob};
+pub use upload::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, UploadMode, UploadOptions, UploadedBlob};
 
 use std::ops::Range;
 

@@ -294,7 +294,17 @@ impl BlobClient {
             .scope(push_scope(&session.repository));
         let mut counting = match len {
             Some(n) => {
-                req = req.header("Content-Range", format!("{start}-{}", start + n - 1));
+                let end = start
+                    .checked_add(n)
+                    .and_then(|e| e.checked_sub(1))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "chunk length",
+                            n.to_string(),
+                            "a chunk has at least one byte and ends below 2^64",
+                        )
+                    })?;
+                req = req.header("Content-Range", format!("{start}-{end}"));
                 Counting {
                     inner: Box::new(chunk.take(n)) as Box<dyn Read>,
                     count: 0,

@@ -537,7 +537,7 @@ impl<'a, 's> Engine<'a, 's> {
     fn chunked(&mut self, chunk_size: usize) -> Result<UploadedBlob> {
         let mut session = self.client.start_upload_unchecked(self.repository)?;
         let chunk = match session.min_chunk {
-            Some(min) if min > chunk_size as u64 && min <= (1 << 30) => min as usize,
+            Some(min) if min > chunk_size as u64 && min <= MAX_REGISTRY_MIN_CHUNK => min as usize,
             _ => chunk_size,
         };
         loop {
@@ -897,12 +897,18 @@ impl BlobClient {
     }
 }
 
+/// The largest chunk a caller may ask for: a plain reader's upload holds one chunk in memory.
+pub const MAX_CHUNK_SIZE: usize = 1 << 30;
+/// The largest `OCI-Chunk-Min-Length` a registry may impose (bytes); a larger demand is ignored, so a
+/// registry cannot make the client hold more than this in memory per upload.
+const MAX_REGISTRY_MIN_CHUNK: u64 = 64 << 20;
+
 fn check_options(options: &UploadOptions) -> Result<()> {
-    if options.chunk_size == 0 {
+    if options.chunk_size == 0 || options.chunk_size > MAX_CHUNK_SIZE {
         return Err(Error::invalid(
             "chunk size",
-            "0",
-            "the chunk size must be at least 1 byte",
+            options.chunk_size.to_string(),
+            "the chunk size must be between 1 byte and 1 GiB",
         ));
     }
     Ok(())

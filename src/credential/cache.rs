@@ -2,8 +2,9 @@
 //! service and scope), each valid until a margin before its expiry, with one acquisition in flight per key.
 //!
 //! Each key has a slot behind its own mutex: the first thread to find the slot empty or stale fetches
-//! while holding it, and the others wait on the same mutex and then find the fresh token. Different keys
-//! never wait for each other (locks are always taken access-slot first, then refresh-slot).
+//! while holding it, and the others wait on the same mutex and then find the fresh token. Different
+//! access keys only meet at the shared refresh-token slot while it is being renewed (locks are always
+//! taken access-slot first, then refresh-slot, so they cannot deadlock).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +21,9 @@ pub(crate) struct Cached {
     pub token: Secret,
     pub expires_at: SystemTime,
 }
+
+/// No token is cached longer than this, whatever its expiry says.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
@@ -52,7 +56,11 @@ impl TokenCache {
         {
             return Ok(c.token.clone());
         }
-        let fresh = fetch()?;
+        let mut fresh = fetch()?;
+        // A token service must not be able to pin a token forever (or overflow the clock).
+        if let Some(latest) = SystemTime::now().checked_add(MAX_LIFETIME) {
+            fresh.expires_at = fresh.expires_at.min(latest);
+        }
         let token = fresh.token.clone();
         *guard = Some(fresh);
         Ok(token)
@@ -99,7 +107,7 @@ pub(crate) fn jwt_expiry(token: &str) -> Option<SystemTime> {
     let secs = exp
         .as_u64()
         .or_else(|| exp.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -129,6 +137,16 @@ mod tests {
         );
         assert_eq!(jwt_expiry("opaque"), None);
         assert_eq!(jwt_expiry(&jwt(r#"{"sub":1}"#)), None);
+        assert_eq!(
+            jwt_expiry(&jwt(r#"{"exp":18446744073709551615}"#)),
+            None,
+            "no overflow panic"
+        );
+        assert_eq!(
+            jwt_expiry(&jwt(r#"{"exp":1e300}"#)),
+            None,
+            "no overflow panic"
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub(crate) fn fetch_token(
         SystemTime::now()
             + body
                 .expires_in
-                .map(Duration::from_secs)
+                .map(|secs| Duration::from_secs(secs.min(24 * 3600)))
                 .unwrap_or(DEFAULT_LIFETIME)
     });
     Ok(Cached {

@@ -126,6 +126,17 @@ struct Graph {
     blobs: Vec<Descriptor>,
 }
 
+impl Graph {
+    /// Progress counters for this image's blobs (sizes from the network: summed without overflow).
+    fn tracker(&self, callback: Option<ProgressFn>) -> Tracker {
+        let bytes = self
+            .blobs
+            .iter()
+            .fold(0u64, |sum, b| sum.saturating_add(b.size));
+        Tracker::new(callback, self.blobs.len(), bytes)
+    }
+}
+
 fn parallelism(n: usize) -> usize {
     if n == 0 { DEFAULT_PARALLELISM } else { n }
 }
@@ -334,11 +345,7 @@ pub fn pull(
     let top = fetch_manifest(client, &repo, r.tag_or_digest().as_str())?;
     let graph = read_graph(top, &options.platforms, &|c| fetch_child(client, &repo, c))?;
 
-    let tracker = Tracker::new(
-        options.progress.clone(),
-        graph.blobs.len(),
-        graph.blobs.iter().map(|b| b.size).sum(),
-    );
+    let tracker = graph.tracker(options.progress.clone());
     let stats = Stats::default();
     let blobs = client.blob_client();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
@@ -398,11 +405,7 @@ pub fn push(
     let repo = t.repository().to_string();
     let blobs = client.blob_client();
 
-    let tracker = Tracker::new(
-        options.progress.clone(),
-        graph.blobs.len(),
-        graph.blobs.iter().map(|b| b.size).sum(),
-    );
+    let tracker = graph.tracker(options.progress.clone());
     let stats = Stats::default();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
         if blobs.check_blob_exists(&repo, &b.digest)?.is_some() {
@@ -487,11 +490,7 @@ pub fn copy(
     let same_registry = from.endpoint() == to.endpoint();
     let (src_blobs, dst_blobs): (BlobClient, BlobClient) = (from.blob_client(), to.blob_client());
 
-    let tracker = Tracker::new(
-        options.progress.clone(),
-        graph.blobs.len(),
-        graph.blobs.iter().map(|b| b.size).sum(),
-    );
+    let tracker = graph.tracker(options.progress.clone());
     let stats = Stats::default();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
         if dst_blobs.check_blob_exists(&dst_repo, &b.digest)?.is_some() {

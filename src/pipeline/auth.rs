@@ -78,15 +78,16 @@ impl AuthPolicy {
     }
 
     /// The header for a request to `url` needing `scope`, fetching a token first when the registry's
-    /// scheme is known. `None` when nothing is known yet (the registry will challenge).
+    /// scheme is known. `None` when nothing is known yet (the registry will challenge). A token that
+    /// cannot be fetched is an error: sending the request without it would only fetch it again.
     pub(crate) fn header_for(
         &self,
         transport: &Transport,
         url: &Url,
         scope: Option<&str>,
-    ) -> Option<String> {
+    ) -> Result<Option<String>> {
         if !self.same_origin(url) {
-            return None;
+            return Ok(None);
         }
         let (bearer, basic, scope) = {
             let st = lock(&self.state);
@@ -97,21 +98,17 @@ impl AuthPolicy {
         };
         if basic {
             if let Kind::Basic { username, password } = self.credential.kind() {
-                return Some(docker::basic_header(username, password));
+                return Ok(Some(docker::basic_header(username, password)));
             }
-            return None;
+            return Ok(None);
         }
-        let bearer = bearer?;
+        let Some(bearer) = bearer else {
+            return Ok(None);
+        };
         let scope = scope.unwrap_or_default();
-        match self.token(transport, &bearer, &scope) {
-            Ok(t) => Some(format!("Bearer {}", t.expose())),
-            Err(e) => {
-                log::debug!(
-                    "could not fetch a token ahead of the request ({e}); letting the registry challenge"
-                );
-                None
-            }
-        }
+        // A failure here is final: sending the request bare would only be challenged and fetch again.
+        let token = self.token(transport, &bearer, &scope)?;
+        Ok(Some(format!("Bearer {}", token.expose())))
     }
 
     /// Reacts to a 401 with `challenge`; `sent` is the header the refused request carried and `asked` the

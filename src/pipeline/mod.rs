@@ -21,6 +21,7 @@ use url::Url;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::options::ClientOptions;
+pub(crate) use redact::proxy as redact_proxy;
 pub(crate) use redact::url as redact_url;
 pub(crate) use transport::{Body, Request, Response};
 
@@ -195,7 +196,7 @@ impl Pipeline {
         let inner = &*self.inner;
         let header = inner
             .auth
-            .header_for(&inner.transport, &req.url, req.scope.as_deref());
+            .header_for(&inner.transport, &req.url, req.scope.as_deref())?;
         let mut resp = inner.transport.send(req, header.as_deref())?;
         if resp.status == 401 && inner.auth.same_origin(&req.url) && req.body.replayable() {
             let values = resp.header_all("www-authenticate");

@@ -37,6 +37,20 @@ pub(crate) fn url(u: &Url) -> String {
     u.to_string()
 }
 
+/// A proxy URL with its user info (`user:password@`) replaced.
+pub(crate) fn proxy(p: &str) -> String {
+    match p.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://REDACTED@{host}"),
+            None => p.to_string(),
+        },
+        None => match p.rsplit_once('@') {
+            Some((_, host)) => format!("REDACTED@{host}"),
+            None => p.to_string(),
+        },
+    }
+}
+
 /// A header value fit for a log line.
 pub(crate) fn header(name: &str, value: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
@@ -68,6 +82,11 @@ mod tests {
         let s = url(&u);
         assert!(!s.contains("pw") && !s.contains("=T"), "{s}");
         assert_eq!(header("Authorization", "Bearer abc"), "Bearer REDACTED");
+        assert_eq!(
+            proxy("http://u:secret@proxy:3128"),
+            "http://REDACTED@proxy:3128"
+        );
+        assert_eq!(proxy("proxy:3128"), "proxy:3128");
         assert!(!header("Location", "/v2/x/blobs/uploads/u?_state=S").contains("S&"));
         assert!(!header("Location", "/v2/x/blobs/uploads/u?_state=SECRET").contains("SECRET"));
     }

@@ -227,17 +227,23 @@ impl Transport {
             user_agent.push(' ');
             user_agent.push_str(s);
         }
-        let agent = match &options.agent {
-            Some(a) => a.clone(),
-            None => {
-                let proxy = match &options.proxy {
-                    Some(p) => Some(
-                        ureq::Proxy::new(p)
-                            .map_err(|e| Error::Config(format!("bad proxy {p:?}: {e}")))?,
-                    ),
-                    None => None,
-                };
-                ureq::Agent::config_builder().proxy(proxy).build().into()
+        let agent = match (&options.agent, &options.proxy) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "ClientOptions::proxy and ClientOptions::agent are exclusive: configure the proxy on the agent"
+                        .into(),
+                ));
+            }
+            (Some(a), None) => a.clone(),
+            // ureq's default reads HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY
+            (None, None) => ureq::Agent::config_builder().build().into(),
+            (None, Some(p)) => {
+                let proxy = ureq::Proxy::new(p)
+                    .map_err(|e| Error::Config(format!("bad proxy {}: {e}", redact::proxy(p))))?;
+                ureq::Agent::config_builder()
+                    .proxy(Some(proxy))
+                    .build()
+                    .into()
             }
         };
         Ok(Transport {
