@@ -6,6 +6,10 @@
 //! cargo run --example acr -- --registry https://myregistry.azurecr.io tags hello --orderby timedesc
 //! ```
 //!
+//! The registry (`--registry` or `ACR_REGISTRY`) is a URL; a bare `host[:port]` means `https://`, or
+//! `http://` on loopback. A reference may name its own registry (`127.0.0.1:5001/app:v1`), e.g. to `copy`
+//! across registries.
+//!
 //! Authentication (`--auth`, default `auto`): basic when a username is given; the default Azure credential
 //! chain when the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`); anonymous
 //! otherwise, so a local registry never triggers a managed-identity probe.
@@ -13,8 +17,10 @@
 //! Output, for scripts:
 //! - stdout carries the result only: names one per line (`repos`, `tags`, `manifests`), a digest
 //!   (`blob put`, `manifest put`, `push`, `pull`, `copy`), a manifest's exact bytes (`manifest get`), a
-//!   size (`blob exists`), one `deleted ...`/`updated ...`/`mounted ...` line, or readable `show` lines;
-//!   `--json` turns listings, `show`, `set`, `referrers` and `delete-repo` into JSON.
+//!   size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one `deleted ...`/`updated ...`/
+//!   `mounted ...` line, or readable `show` lines;
+//!   `--json` turns listings, `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field
+//!   names; `tags --json` lists tag objects with digests and times under the ACR API, names otherwise).
 //! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
 //!   stderr is a terminal).
 //! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from the
@@ -323,6 +329,11 @@ fn credential(cli: &Cli, registry: &str) -> AnyResult<Credential> {
     };
     let mode = match cli.auth {
         AuthMode::Auto if cli.username.is_some() => AuthMode::Basic,
+        AuthMode::Auto if cli.password.is_some() => {
+            return Err(
+                "a password needs a username: pass --username (or ACR_USERNAME) too".into(),
+            );
+        }
         AuthMode::Auto if is_azure_host(registry) => AuthMode::Default,
         AuthMode::Auto => AuthMode::Anonymous,
         m => m,
@@ -372,8 +383,24 @@ fn client_for(cli: &Cli, registry: &str) -> AnyResult<Client> {
 
 fn registry(cli: &Cli) -> AnyResult<String> {
     cli.registry
-        .clone()
+        .as_deref()
+        .map(with_scheme)
         .ok_or_else(|| "no registry: pass --registry URL or set ACR_REGISTRY".into())
+}
+
+/// A registry URL; a bare `host[:port]` gets `http://` on loopback, `https://` elsewhere.
+fn with_scheme(registry: &str) -> String {
+    if registry.contains("://") {
+        return registry.to_string();
+    }
+    let loopback = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|l| url_host(registry) == *l);
+    if loopback {
+        format!("http://{registry}")
+    } else {
+        format!("https://{registry}")
+    }
 }
 
 fn use_acr_api(cli: &Cli, registry: &str) -> bool {
@@ -391,16 +418,7 @@ fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
     let endpoint = match (r.registry(), &base) {
         // the same registry as --registry (host AND port: two local registries differ by port only)
         (Some(host), Some(b)) if url_authority(b) == url_authority(host) => b.clone(),
-        (Some(host), _) => {
-            let loopback = ["localhost", "127.0.0.1", "[::1]"]
-                .iter()
-                .any(|l| url_host(host) == *l);
-            if loopback {
-                format!("http://{host}")
-            } else {
-                format!("https://{host}")
-            }
-        }
+        (Some(host), _) => with_scheme(host),
         (None, Some(b)) => b.clone(),
         (None, None) => return Err("no registry: pass --registry URL or set ACR_REGISTRY".into()),
     };

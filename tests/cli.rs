@@ -145,6 +145,13 @@ fn repos_lists_every_repository_one_per_line_page_by_page_and_as_json() {
     // one repository per page: 4 pages followed through Link headers, same result
     let paged = acr(&reg, &["repos", "--page-size", "1"]).quiet_success();
     assert_eq!(paged.stdout_lines(), expected);
+    // a bare host:port on loopback means http
+    let bare = Acr::new()
+        .registry(&reg.host_port())
+        .args(["repos"])
+        .run()
+        .quiet_success();
+    assert_eq!(bare.stdout_lines(), expected);
     // the registry from the environment
     let from_env = Acr::new()
         .env("ACR_REGISTRY", &reg.url())
@@ -702,7 +709,7 @@ fn delete_removes_a_manifest_by_digest_or_by_tag() {
 }
 
 #[test]
-fn referrers_of_an_image_without_any_print_nothing() {
+fn referrers_prints_nothing_for_none_and_one_line_per_referrer() {
     let reg = Registry::start();
     let image = reg.push_test_image("app", "v1", 100, 1);
     let out = acr(&reg, &["referrers", "app:v1"]).quiet_success();
@@ -717,6 +724,67 @@ fn referrers_of_an_image_without_any_print_nothing() {
         .quiet_success()
         .json();
     assert_eq!(json, serde_json::json!([]));
+
+    // two artifacts whose subject is the image
+    let empty = reg.push_blob("app", b"{}");
+    let referrer = |artifact_type: &str| {
+        let m = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": artifact_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": image.manifest_digest, "size": image.manifest.len()},
+        });
+        let bytes = serde_json::to_vec(&m).unwrap();
+        let digest = reg.push_manifest("app", &sha256_digest(&bytes), OCI_MANIFEST, &bytes);
+        serde_json::json!({
+            "mediaType": OCI_MANIFEST, "digest": digest, "size": bytes.len(), "artifactType": artifact_type,
+        })
+    };
+    let sbom_desc = referrer("application/vnd.example.sbom+json");
+    let sig_desc = referrer("application/vnd.example.signature");
+    let sbom = sbom_desc["digest"].as_str().unwrap().to_string();
+    let sig = sig_desc["digest"].as_str().unwrap().to_string();
+    // distribution 2.8 has no referrers API: the tag-schema fallback index under sha256-<hex>
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media_type::OCI_INDEX,
+        "manifests": [sbom_desc, sig_desc],
+    });
+    let tag = format!("sha256-{}", &image.manifest_digest["sha256:".len()..]);
+    reg.push_manifest(
+        "app",
+        &tag,
+        media_type::OCI_INDEX,
+        &serde_json::to_vec(&index).unwrap(),
+    );
+    let out = acr(&reg, &["referrers", "app:v1"]).quiet_success();
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            format!("{sbom} application/vnd.example.sbom+json"),
+            format!("{sig} application/vnd.example.signature"),
+        ]
+    );
+    let only = acr(
+        &reg,
+        &[
+            "referrers",
+            &format!("app@{}", image.manifest_digest),
+            "--artifact-type",
+            "application/vnd.example.signature",
+        ],
+    )
+    .quiet_success();
+    assert_eq!(
+        only.stdout_lines(),
+        [format!("{sig} application/vnd.example.signature")]
+    );
+    let json = acr(&reg, &["referrers", "app:v1", "--json"])
+        .quiet_success()
+        .json();
+    assert_eq!(json[1], sig_desc);
 }
 
 #[test]
@@ -778,10 +846,18 @@ fn basic_credentials_from_flags_or_environment_and_a_wrong_password() {
     // no credentials at all
     let anonymous = acr(&reg, &["tags", "private"]);
     anonymous.error_line(1);
-    // a username without a password
+    // a username without a password, and a password without a username
     let half = acr(&reg, &["--username", "alice", "tags", "private"]);
     let line = half.error_line(1);
     assert!(line.contains("--password"), "{line}");
+    let other_half = Acr::new()
+        .registry(&reg.url())
+        .env("ACR_PASSWORD", PASSWORD)
+        .args(["tags", "private"])
+        .run();
+    let line = other_half.error_line(1);
+    assert!(line.contains("--username"), "{line}");
+    assert!(!line.contains(PASSWORD), "{line}");
 }
 
 #[test]
