@@ -6,9 +6,27 @@
 //! cargo run --example acr -- --registry https://myregistry.azurecr.io tags hello --orderby timedesc
 //! ```
 //!
+//! The registry (`--registry` or `ACR_REGISTRY`) is a URL; a bare `host[:port]` means `https://`, or
+//! `http://` on loopback. A reference may name its own registry (`127.0.0.1:5001/app:v1`), e.g. to `copy`
+//! across registries.
+//!
 //! Authentication (`--auth`, default `auto`): basic when a username is given; the default Azure credential
 //! chain when the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`); anonymous
 //! otherwise, so a local registry never triggers a managed-identity probe.
+//!
+//! Output, for scripts:
+//! - stdout carries the result only: names one per line (`repos`, `tags`, `manifests`), a digest
+//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`), a manifest's exact bytes (`manifest get`), a
+//!   size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one `deleted ...`/`updated ...`/
+//!   `mounted ...` line, or readable `show` lines;
+//!   `--json` turns listings, `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field
+//!   names; `tags --json` lists tag objects with digests and times under the ACR API, names otherwise).
+//! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
+//!   stderr is a terminal).
+//! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from the
+//!   argument parser). `blob exists` answers like `grep`: 0 and the size when the blob is there, 1 when
+//!   it is not, 2 on an error.
+//! - `delete` and `delete-repo` succeed when the target is already gone (a note says so when known).
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
@@ -19,8 +37,8 @@ use std::sync::{Arc, Mutex};
 use azcontainerregistry::image::{self, Progress, ProgressKind};
 use azcontainerregistry::manifest::Platform;
 use azcontainerregistry::{
-    ArtifactOrder, Audience, BlobClient, Client, ClientOptions, Credential, Digest,
-    GetManifestOptions, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions,
+    ArtifactOrder, Audience, BlobClient, ChangeableAttributes, Client, ClientOptions, Credential,
+    Digest, GetManifestOptions, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions,
     ListTagsOptions, ManifestWriteableProperties, Reference, RepositoryWriteableProperties,
     TagOrDigest, TagWriteableProperties,
 };
@@ -222,11 +240,47 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
-            let text = e.to_string().replace('\n', " ");
+            let mut text = e.to_string().replace(['\r', '\n'], " ");
+            if acr_only(&cli.command).is_some() && without_acr_api(e.as_ref()) {
+                text.push_str(
+                    " (does this registry have the ACR API? show, set, manifests and delete-repo need \
+                     Azure Container Registry)",
+                );
+            }
             eprintln!("acr: error: {text}");
-            ExitCode::FAILURE
+            // `blob exists` is a predicate: 1 means "absent", so an error must be something else
+            if matches!(cli.command, Command::Blob(BlobCommand::Exists { .. })) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// The name of a command that only Azure Container Registry's `/acr/v1` API serves.
+fn acr_only(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Show { .. } => Some("show"),
+        Command::Set { .. } => Some("set"),
+        Command::Manifests { .. } => Some("manifests"),
+        Command::DeleteRepo { .. } => Some("delete-repo"),
+        _ => None,
+    }
+}
+
+/// A bare 404 (no registry error body): what a registry without the `/acr/v1` routes answers.
+fn without_acr_api(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<azcontainerregistry::Error>()
+        .and_then(|e| e.registry_error())
+        .is_some_and(|r| r.status == 404 && r.errors.is_empty())
+}
+
+/// An I/O error on `path`, naming it.
+fn file_error(path: &std::path::Path, what: &str) -> impl FnOnce(io::Error) -> String {
+    let path = path.display().to_string();
+    let what = what.to_string();
+    move |e| format!("cannot {what} {path}: {e}")
 }
 
 fn is_azure_host(registry: &str) -> bool {
@@ -236,13 +290,29 @@ fn is_azure_host(registry: &str) -> bool {
         .any(|s| host.ends_with(s))
 }
 
-fn url_host(registry: &str) -> String {
+/// `host[:port]` of a registry URL (or of a bare `host[:port]`), lowercase.
+fn url_authority(registry: &str) -> String {
     let rest = registry.split_once("://").map_or(registry, |(_, r)| r);
-    let host_port = rest.split('/').next().unwrap_or("");
-    host_port
-        .rsplit_once(':')
-        .map_or(host_port, |(h, _)| h)
+    let authority = rest.split('/').next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, a)| a)
         .to_ascii_lowercase()
+}
+
+/// The host of a registry URL (or of a bare `host[:port]`), lowercase, IPv6 in brackets.
+fn url_host(registry: &str) -> String {
+    let authority = url_authority(registry);
+    match authority.rsplit_once(':') {
+        Some((host, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.starts_with('[') || host.ends_with(']')) =>
+        {
+            host.to_string()
+        }
+        _ => authority,
+    }
 }
 
 fn credential(cli: &Cli, registry: &str) -> AnyResult<Credential> {
@@ -259,6 +329,11 @@ fn credential(cli: &Cli, registry: &str) -> AnyResult<Credential> {
     };
     let mode = match cli.auth {
         AuthMode::Auto if cli.username.is_some() => AuthMode::Basic,
+        AuthMode::Auto if cli.password.is_some() => {
+            return Err(
+                "a password needs a username: pass --username (or ACR_USERNAME) too".into(),
+            );
+        }
         AuthMode::Auto if is_azure_host(registry) => AuthMode::Default,
         AuthMode::Auto => AuthMode::Anonymous,
         m => m,
@@ -308,8 +383,24 @@ fn client_for(cli: &Cli, registry: &str) -> AnyResult<Client> {
 
 fn registry(cli: &Cli) -> AnyResult<String> {
     cli.registry
-        .clone()
+        .as_deref()
+        .map(with_scheme)
         .ok_or_else(|| "no registry: pass --registry URL or set ACR_REGISTRY".into())
+}
+
+/// A registry URL; a bare `host[:port]` gets `http://` on loopback, `https://` elsewhere.
+fn with_scheme(registry: &str) -> String {
+    if registry.contains("://") {
+        return registry.to_string();
+    }
+    let loopback = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|l| url_host(registry) == *l);
+    if loopback {
+        format!("http://{registry}")
+    } else {
+        format!("https://{registry}")
+    }
 }
 
 fn use_acr_api(cli: &Cli, registry: &str) -> bool {
@@ -325,17 +416,9 @@ fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
     let r = Reference::parse(text)?;
     let base = registry(cli).ok();
     let endpoint = match (r.registry(), &base) {
-        (Some(host), Some(b)) if url_host(b) == url_host(host) || b.ends_with(host) => b.clone(),
-        (Some(host), _) => {
-            let loopback = ["localhost", "127.0.0.1", "[::1]"]
-                .iter()
-                .any(|l| url_host(host) == *l);
-            if loopback {
-                format!("http://{host}")
-            } else {
-                format!("https://{host}")
-            }
-        }
+        // the same registry as --registry (host AND port: two local registries differ by port only)
+        (Some(host), Some(b)) if url_authority(b) == url_authority(host) => b.clone(),
+        (Some(host), _) => with_scheme(host),
         (None, Some(b)) => b.clone(),
         (None, None) => return Err("no registry: pass --registry URL or set ACR_REGISTRY".into()),
     };
@@ -348,6 +431,13 @@ fn print_json(value: &impl serde::Serialize) -> AnyResult<()> {
 }
 
 fn run(cli: &Cli) -> AnyResult<ExitCode> {
+    if let Some(name) = acr_only(&cli.command)
+        && cli.api == Api::Oci
+    {
+        return Err(
+            format!("{name} needs the ACR API (/acr/v1); it cannot work with --api oci").into(),
+        );
+    }
     match &cli.command {
         Command::Repos { page_size, last } => {
             let reg = registry(cli)?;
@@ -464,7 +554,11 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
                     if cli.json {
                         print_json(&m)?
                     } else {
-                        println!("updated {repo}@{}", m.manifest.digest)
+                        println!(
+                            "updated {repo}@{} ({})",
+                            m.manifest.digest,
+                            permissions(&m.manifest.changeable_attributes)
+                        )
                     }
                 }
                 (None, Some(t)) => {
@@ -478,7 +572,11 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
                     if cli.json {
                         print_json(&tag)?
                     } else {
-                        println!("updated {repo}:{}", tag.tag.name)
+                        println!(
+                            "updated {repo}:{} ({})",
+                            tag.tag.name,
+                            permissions(&tag.tag.changeable_attributes)
+                        )
                     }
                 }
                 (None, None) => {
@@ -492,7 +590,11 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
                     if cli.json {
                         print_json(&props)?
                     } else {
-                        println!("updated {}", props.name)
+                        println!(
+                            "updated {} ({})",
+                            props.name,
+                            permissions(&props.changeable_attributes)
+                        )
                     }
                 }
             }
@@ -508,16 +610,21 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
                 (None, Some(t)) => {
                     if use_acr_api(cli, client.endpoint()) {
                         client.delete_tag(repo, t)?;
-                        println!("deleted tag {repo}:{t}");
+                        println!("deleted {repo}:{t}");
                     } else {
-                        // distribution 2.8 cannot remove a tag alone: delete the manifest it names
-                        let digest = client.manifest_exists(repo, t)?.map(|i| i.digest);
-                        client.delete_manifest(repo, t)?;
-                        match digest {
-                            Some(d) => eprintln!(
-                                "acr: note: this registry cannot untag; deleted manifest {d} (and every tag on it)"
-                            ),
-                            None => eprintln!("acr: note: {repo}:{t} did not exist"),
+                        // the OCI API cannot remove a tag alone: delete the manifest it names, by the
+                        // digest resolved here (so it is the manifest the note names)
+                        match client.manifest_exists(repo, t)? {
+                            Some(info) => {
+                                client.delete_manifest(repo, info.digest.as_str())?;
+                                eprintln!(
+                                    "acr: note: the OCI API cannot untag; deleted manifest {} (and every tag on it)",
+                                    info.digest
+                                );
+                            }
+                            None => {
+                                eprintln!("acr: note: {repo}:{t} does not exist; nothing to delete")
+                            }
                         }
                         println!("deleted {repo}:{t}");
                     }
@@ -533,6 +640,12 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
         Command::DeleteRepo { repo } => {
             let client = client_for(cli, &registry(cli)?)?;
             let result = client.delete_repository(repo)?;
+            if result.deleted_manifests.is_empty() && result.deleted_tags.is_empty() {
+                // a 404 counts as done, and so does a registry without the ACR API: say which
+                eprintln!(
+                    "acr: note: the registry reported nothing deleted: {repo} does not exist (or the registry has no ACR API)"
+                );
+            }
             if cli.json {
                 print_json(&result)?
             } else {
@@ -560,7 +673,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
                 client.get_manifest_with(r.repository(), r.tag_or_digest().as_str(), options)?;
             match output {
                 Some(path) => {
-                    std::fs::write(path, &m.bytes)?;
+                    std::fs::write(path, &m.bytes).map_err(file_error(path, "write"))?;
                     eprintln!(
                         "{} {} ({} bytes) -> {}",
                         m.digest,
@@ -578,7 +691,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             media_type,
         }) => {
             let (client, r) = client_and_ref(cli, reference)?;
-            let bytes = std::fs::read(file)?;
+            let bytes = std::fs::read(file).map_err(file_error(file, "read"))?;
             let media_type = match media_type {
                 Some(m) => m.clone(),
                 None => serde_json::from_slice::<serde_json::Value>(&bytes)?
@@ -719,9 +832,20 @@ fn split_layout(s: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// `can read/write/delete/list: yes/no/yes/yes` (`-` for an attribute the registry did not send).
+fn permissions(c: &ChangeableAttributes) -> String {
+    let yes_no = |b: Option<bool>| b.map_or("-", |b| if b { "yes" } else { "no" });
+    format!(
+        "can read/write/delete/list: {}/{}/{}/{}",
+        yes_no(c.can_read),
+        yes_no(c.can_write),
+        yes_no(c.can_delete),
+        yes_no(c.can_list)
+    )
+}
+
 fn show(cli: &Cli, client: &Client, r: &Reference) -> AnyResult<()> {
     let repo = r.repository();
-    let yes_no = |b: Option<bool>| b.map_or("-", |b| if b { "yes" } else { "no" });
     match (r.digest(), r.tag()) {
         (Some(d), _) => {
             let p = client.get_manifest_properties(repo, d.as_str())?;
@@ -752,13 +876,7 @@ fn show(cli: &Cli, client: &Client, r: &Reference) -> AnyResult<()> {
                     .map_or("-".into(), |t| t.to_string())
             );
             let c = &m.changeable_attributes;
-            println!(
-                "can read/write/delete/list: {}/{}/{}/{}",
-                yes_no(c.can_read),
-                yes_no(c.can_write),
-                yes_no(c.can_delete),
-                yes_no(c.can_list)
-            );
+            println!("{}", permissions(c));
         }
         (None, Some(t)) => {
             let p = client.get_tag_properties(repo, t)?;
@@ -782,13 +900,7 @@ fn show(cli: &Cli, client: &Client, r: &Reference) -> AnyResult<()> {
                     .map_or("-".into(), |t| t.to_string())
             );
             let c = &p.tag.changeable_attributes;
-            println!(
-                "can read/write/delete/list: {}/{}/{}/{}",
-                yes_no(c.can_read),
-                yes_no(c.can_write),
-                yes_no(c.can_delete),
-                yes_no(c.can_list)
-            );
+            println!("{}", permissions(c));
         }
         (None, None) => {
             let p = client.get_repository_properties(repo)?;
@@ -810,13 +922,7 @@ fn show(cli: &Cli, client: &Client, r: &Reference) -> AnyResult<()> {
                     .map_or("-".into(), |t| t.to_string())
             );
             let c = &p.changeable_attributes;
-            println!(
-                "can read/write/delete/list: {}/{}/{}/{}",
-                yes_no(c.can_read),
-                yes_no(c.can_write),
-                yes_no(c.can_delete),
-                yes_no(c.can_list)
-            );
+            println!("{}", permissions(c));
         }
     }
     Ok(())
@@ -845,8 +951,8 @@ fn blob(cli: &Cli, cmd: &BlobCommand) -> AnyResult<ExitCode> {
             chunk_size,
         } => {
             let client = client_for(cli, &registry(cli)?)?;
-            let f = File::open(file)?;
-            let size = f.metadata()?.len();
+            let f = File::open(file).map_err(file_error(file, "open"))?;
+            let size = f.metadata().map_err(file_error(file, "read"))?.len();
             let bar = single_bar(size, "upload");
             let mut options = azcontainerregistry::UploadOptions::default();
             if let Some(c) = chunk_size {

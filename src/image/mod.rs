@@ -341,9 +341,10 @@ pub fn pull(
 ) -> Result<TransferReport> {
     let r = parse_for(client, reference)?;
     let repo = r.repository().to_string();
-    let layout = Layout::create(dir)?;
     let top = fetch_manifest(client, &repo, r.tag_or_digest().as_str())?;
     let graph = read_graph(top, &options.platforms, &|c| fetch_child(client, &repo, c))?;
+    // only now: a pull that cannot start (no such image, no such platform) leaves no empty layout
+    let layout = Layout::create(dir)?;
 
     let tracker = graph.tracker(options.progress.clone());
     let stats = Stats::default();

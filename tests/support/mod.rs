@@ -17,6 +17,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod acr_mock;
+pub mod cli;
 pub mod fault_proxy;
 pub mod http;
 pub mod registry;
