@@ -371,6 +371,35 @@ fn azure_credential(_mode: AuthMode) -> AnyResult<Credential> {
 }
 
 fn client_for(cli: &Cli, registry: &str) -> AnyResult<Client> {
+    client_with(cli, registry, credential(cli, registry)?)
+}
+
+/// A client for a registry named only inside a reference (e.g. the other side of `copy`). A username and
+/// password belong to `--registry`: they are never sent elsewhere. Azure AD sign-in is used for other
+/// Azure registries (its token only goes to each registry's own endpoint); anything else is anonymous.
+fn client_for_other(cli: &Cli, registry: &str) -> AnyResult<Client> {
+    let azure = is_azure_host(registry)
+        && !matches!(cli.auth, AuthMode::Anonymous | AuthMode::Basic)
+        && !(cli.auth == AuthMode::Auto && cli.username.is_some());
+    let credential = if azure {
+        let mode = if cli.auth == AuthMode::Auto {
+            AuthMode::Default
+        } else {
+            cli.auth
+        };
+        azure_credential(mode)?
+    } else {
+        if cli.username.is_some() {
+            eprintln!(
+                "acr: note: credentials are only sent to --registry; {registry} is accessed anonymously"
+            );
+        }
+        Credential::anonymous()
+    };
+    client_with(cli, registry, credential)
+}
+
+fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
         ..Default::default()
@@ -378,7 +407,7 @@ fn client_for(cli: &Cli, registry: &str) -> AnyResult<Client> {
     if let Some(a) = &cli.audience {
         options.audience = Audience::Custom(a.clone());
     }
-    Ok(Client::new(registry, credential(cli, registry)?, options)?)
+    Ok(Client::new(registry, credential, options)?)
 }
 
 fn registry(cli: &Cli) -> AnyResult<String> {
@@ -415,14 +444,14 @@ fn use_acr_api(cli: &Cli, registry: &str) -> bool {
 fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
     let r = Reference::parse(text)?;
     let base = registry(cli).ok();
-    let endpoint = match (r.registry(), &base) {
+    let client = match (r.registry(), &base) {
         // the same registry as --registry (host AND port: two local registries differ by port only)
-        (Some(host), Some(b)) if url_authority(b) == url_authority(host) => b.clone(),
-        (Some(host), _) => with_scheme(host),
-        (None, Some(b)) => b.clone(),
+        (Some(host), Some(b)) if url_authority(b) == url_authority(host) => client_for(cli, b)?,
+        (Some(host), _) => client_for_other(cli, &with_scheme(host))?,
+        (None, Some(b)) => client_for(cli, b)?,
         (None, None) => return Err("no registry: pass --registry URL or set ACR_REGISTRY".into()),
     };
-    Ok((client_for(cli, &endpoint)?, r))
+    Ok((client, r))
 }
 
 fn print_json(value: &impl serde::Serialize) -> AnyResult<()> {

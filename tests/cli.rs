@@ -969,3 +969,48 @@ fn acr_only_commands_on_a_registry_without_the_acr_api_say_so() {
     let line = out.error_line(1);
     assert!(line.contains("needs the ACR API"), "{line}");
 }
+
+#[test]
+fn credentials_for_registry_are_never_sent_to_another_registry() {
+    // Both registries accept the same password: if the CLI forwarded it, the copy would succeed.
+    let a = Registry::with_htpasswd("alice", "same-Passw0rd");
+    let b = Registry::with_htpasswd("alice", "same-Passw0rd");
+    a.push_test_image("app", "v1", 100, 5);
+    let target = format!("{}/app:v1", b.host_port());
+    let run = acr(
+        &a,
+        &[
+            "--username",
+            "alice",
+            "--password",
+            "same-Passw0rd",
+            "copy",
+            "app:v1",
+            &target,
+        ],
+    );
+    assert_ne!(run.code(), 0, "the copy must fail: {}", run.stderr());
+    assert!(
+        run.stderr().contains("only sent to --registry"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("401") || run.stderr().contains("credentials"),
+        "{}",
+        run.stderr()
+    );
+    // nothing reached b (listing its tags with the right password finds no repository)
+    let back = acr(
+        &b,
+        &[
+            "--username",
+            "alice",
+            "--password",
+            "same-Passw0rd",
+            "tags",
+            "app",
+        ],
+    );
+    assert_ne!(back.code(), 0, "nothing was copied to b");
+}
