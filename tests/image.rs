@@ -449,3 +449,42 @@ fn references_naming_another_registry_are_refused() {
     .unwrap_err();
     assert!(e.is_not_found(), "{e}");
 }
+
+#[test]
+fn a_wrong_digest_target_is_refused_before_any_blob_moves() {
+    let reg = Registry::start();
+    let client = client(&reg);
+    let src = tempfile::tempdir().unwrap();
+    let built = build_layout(src.path(), "v1", 1, 2000);
+    let wrong = Digest::of(b"not the image");
+    let e = image::push(
+        &client,
+        src.path(),
+        None,
+        &format!("app@{wrong}"),
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
+    let both = format!("app:v1@{}", built.index);
+    let e = image::push(&client, src.path(), None, &both, Default::default()).unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    let blobs = client.blob_client();
+    for b in &built.blobs {
+        assert_eq!(
+            blobs.check_blob_exists("app", b).unwrap(),
+            None,
+            "nothing was uploaded"
+        );
+    }
+    // the right digest works
+    let ok = image::push(
+        &client,
+        src.path(),
+        None,
+        &format!("app@{}", built.index),
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(ok.digest, built.index);
+}

@@ -103,15 +103,27 @@ impl Layout {
     /// Writes a blob from a stream, verifying digest (and size, when given) before it appears under its
     /// name. Returns the number of bytes written.
     pub fn write_blob(&self, digest: &Digest, size: Option<u64>, reader: impl Read) -> Result<u64> {
+        let mut verified = DigestReader::new(reader, digest.clone(), size);
+        self.write_blob_with(digest, |file| {
+            copy_large(&mut verified, file).map_err(crate::digest::io_to_error)
+        })
+    }
+
+    /// Writes a blob through `fill`, which must verify what it writes (and fail otherwise): the bytes go
+    /// to a temporary file in the blob's directory, which is fsynced and renamed into place only when
+    /// `fill` succeeds.
+    pub(crate) fn write_blob_with(
+        &self,
+        digest: &Digest,
+        fill: impl FnOnce(&mut File) -> Result<u64>,
+    ) -> Result<u64> {
         let target = self.blob_path(digest);
         let dir = target
             .parent()
             .ok_or_else(|| Error::Config("blob path has no parent".into()))?;
         fs::create_dir_all(dir)?;
-        let mut verified = DigestReader::new(reader, digest.clone(), size);
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        let written =
-            copy_large(&mut verified, tmp.as_file_mut()).map_err(crate::digest::io_to_error)?;
+        let written = fill(tmp.as_file_mut())?;
         tmp.as_file().sync_all()?;
         tmp.persist(&target).map_err(|e| Error::Io(e.error))?;
         Ok(written)

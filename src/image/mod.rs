@@ -355,12 +355,13 @@ pub fn pull(
             return Ok(());
         }
         tracker.started(&b.digest, b.size);
-        let stream = blobs.get_blob(&repo, &b.digest)?;
-        layout.write_blob(
-            &b.digest,
-            Some(b.size),
-            tracker.reader(stream, &b.digest, b.size),
-        )?;
+        // verified once, hashing on its own thread (BlobReader::copy_to), straight into the layout
+        let mut stream = blobs
+            .get_blob(&repo, &b.digest)?
+            .with_expected_size(b.size)?;
+        layout.write_blob_with(&b.digest, |file| {
+            stream.copy_to(&mut tracker.writer(file, &b.digest, b.size))
+        })?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);
         Ok(())
@@ -403,6 +404,7 @@ pub fn push(
     let root = layout.resolve(name)?;
     let top = (root.clone(), layout.read_manifest_bytes(&root.digest)?);
     let graph = read_graph(top, &[], &|c| layout.read_manifest_bytes(&c.digest))?;
+    let reference = target_reference(&t, &graph)?;
     let repo = t.repository().to_string();
     let blobs = client.blob_client();
 
@@ -425,8 +427,26 @@ pub fn push(
         tracker.finished(&b.digest, b.size);
         Ok(())
     })?;
-    put_manifests(client, &repo, &t.tag_or_digest(), &graph)?;
+    put_manifests(client, &repo, &reference, &graph)?;
     Ok(stats.report(&graph, &graph.top))
+}
+
+/// What a push or copy writes the top manifest as: the tag, or the digest, which must be the image's.
+/// Checked before anything is sent.
+fn target_reference(target: &Reference, graph: &Graph) -> Result<TagOrDigest> {
+    match (target.tag(), target.digest()) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "target",
+            target.to_string(),
+            "a target is REPOSITORY:TAG or REPOSITORY@DIGEST, not both",
+        )),
+        (_, Some(d)) if d != &graph.top.descriptor.digest => Err(Error::DigestMismatch {
+            what: "manifest",
+            expected: d.to_string(),
+            actual: graph.top.descriptor.digest.to_string(),
+        }),
+        _ => Ok(target.tag_or_digest()),
+    }
 }
 
 /// Children by digest, then the top manifest by `reference`.
@@ -443,15 +463,6 @@ fn put_manifests(
             &child.bytes,
             &child.descriptor.media_type,
         )?;
-    }
-    if let TagOrDigest::Digest(d) = reference
-        && d != &graph.top.descriptor.digest
-    {
-        return Err(Error::DigestMismatch {
-            what: "manifest",
-            expected: d.to_string(),
-            actual: graph.top.descriptor.digest.to_string(),
-        });
     }
     client.upload_manifest(
         repo,
@@ -488,6 +499,7 @@ pub fn copy(
     let graph = read_graph(top, &options.platforms, &|c| {
         fetch_child(from, &src_repo, c)
     })?;
+    let reference = target_reference(&t, &graph)?;
     let same_registry = from.endpoint() == to.endpoint();
     let (src_blobs, dst_blobs): (BlobClient, BlobClient) = (from.blob_client(), to.blob_client());
 
@@ -522,6 +534,6 @@ pub fn copy(
         tracker.finished(&b.digest, b.size);
         Ok(())
     })?;
-    put_manifests(to, &dst_repo, &t.tag_or_digest(), &graph)?;
+    put_manifests(to, &dst_repo, &reference, &graph)?;
     Ok(stats.report(&graph, &graph.top))
 }

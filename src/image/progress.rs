@@ -1,6 +1,6 @@
 //! Progress reporting for whole-image transfers: one callback, called from the transfer threads.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -95,6 +95,27 @@ impl Tracker {
         self.emit(ProgressKind::Finished, digest, size, size);
     }
 
+    /// Wraps a blob's destination so that every write reports progress.
+    pub(crate) fn writer<'a, W: Write>(
+        &'a self,
+        inner: W,
+        digest: &'a Digest,
+        size: u64,
+    ) -> CountingWriter<'a, W> {
+        CountingWriter {
+            inner,
+            tracker: self,
+            digest,
+            size,
+            transferred: 0,
+        }
+    }
+
+    fn advanced(&self, digest: &Digest, size: u64, transferred: u64, n: usize) {
+        self.bytes_done.fetch_add(n as u64, Ordering::SeqCst);
+        self.emit(ProgressKind::Advanced, digest, size, transferred);
+    }
+
     /// Wraps a blob's stream so that every read reports progress.
     pub(crate) fn reader<'a, R: Read>(
         &'a self,
@@ -127,16 +148,34 @@ impl<R: Read> Read for CountingReader<'_, R> {
         if n > 0 {
             self.transferred += n as u64;
             self.tracker
-                .bytes_done
-                .fetch_add(n as u64, Ordering::SeqCst);
-            self.tracker.emit(
-                ProgressKind::Advanced,
-                self.digest,
-                self.size,
-                self.transferred,
-            );
+                .advanced(self.digest, self.size, self.transferred, n);
         }
         Ok(n)
+    }
+}
+
+/// A writer that reports the bytes written through it.
+pub(crate) struct CountingWriter<'a, W> {
+    inner: W,
+    tracker: &'a Tracker,
+    digest: &'a Digest,
+    size: u64,
+    transferred: u64,
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if n > 0 {
+            self.transferred += n as u64;
+            self.tracker
+                .advanced(self.digest, self.size, self.transferred, n);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
