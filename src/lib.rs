@@ -23,8 +23,8 @@ pub mod reference;
 mod referrers;
 
 pub use blob::{
-    BlobChunk, BlobClient, BlobReader, ContentRange, MountOutcome, UploadMode, UploadOptions,
-    UploadSession, UploadStatus, UploadedBlob,
+    BlobChunk, BlobClient, BlobReader, ContentRange, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
+    MountOutcome, UploadMode, UploadOptions, UploadSession, UploadStatus, UploadedBlob,
 };
 pub use catalog::ListNamesOptions;
 pub use client::Client;

@@ -140,7 +140,7 @@ fn default_schema_version() -> u32 {
 }
 
 /// Reads `null` as an empty list.
-fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
+pub(crate) fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

@@ -48,6 +48,7 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::manifest::null_as_empty;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
@@ -867,15 +868,6 @@ pub struct ManifestList {
     /// The next-page link some ACR bodies carry (`link`); the `Link` header is what counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-}
-
-/// Reads `null` as an empty list (registries send `"tags": null`).
-fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -158,6 +158,12 @@ impl<T> Pager<T> {
                 .scope(self.scope.clone());
             let resp = self.pipeline.send(req)?.expect(&[200])?;
             let next = link::next_link(resp.header("link"), self.pipeline.endpoint())?;
+            if next.as_ref() == Some(&url) {
+                return Err(Error::decode(
+                    "Link header",
+                    "the next page is this page (a loop)",
+                ));
+            }
             let bytes = resp.bytes("list page", PAGE_LIMIT)?;
             let items = (self.decode)(&bytes)?;
             Ok((items, next))

@@ -209,3 +209,39 @@ fn token_registry_uses_the_docker_token_flow_and_caches_per_scope() {
         "{e}"
     );
 }
+
+#[test]
+fn a_next_link_to_the_same_page_stops_instead_of_looping() {
+    let mut server = mockito::Server::new();
+    let page = server
+        .mock("GET", "/v2/_catalog")
+        .match_query(mockito::Matcher::Any)
+        .with_header("content-type", "application/json")
+        .with_header("link", r#"</v2/_catalog?n=2>; rel="next""#)
+        .with_body(r#"{"repositories":["a","b"]}"#)
+        .expect(1)
+        .create();
+    let client = Client::new(
+        &server.url(),
+        Credential::anonymous(),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let results: Vec<_> = client
+        .list_catalog(ListNamesOptions {
+            page_size: Some(2),
+            ..Default::default()
+        })
+        .collect();
+    assert_eq!(
+        results.len(),
+        1,
+        "one error, then the iterator ends: {results:?}"
+    );
+    let e = results.into_iter().next().unwrap().unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { .. }) && e.to_string().contains("loop"),
+        "{e}"
+    );
+    page.assert();
+}

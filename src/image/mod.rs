@@ -276,11 +276,10 @@ fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
     if let Some(host) = r.registry() {
         let endpoint =
             url::Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
-        let ours = match endpoint.port() {
-            Some(p) => format!("{}:{p}", endpoint.host_str().unwrap_or("")),
-            None => endpoint.host_str().unwrap_or("").to_string(),
-        };
-        if host != ours {
+        // compare origins: case, and an explicit default port (r.io:443), do not make another registry
+        let named = url::Url::parse(&format!("{}://{host}", endpoint.scheme()));
+        if named.map(|u| u.origin()) != Ok(endpoint.origin()) {
+            let ours = endpoint.host_str().unwrap_or_default();
             return Err(Error::invalid(
                 "reference",
                 reference,
