@@ -466,6 +466,53 @@ fn azure_cli_failure_reports_what_az_said() {
     assert_eq!(az.calls().len(), 1);
 }
 
+#[test]
+fn azure_cli_timeout_ends_az_and_its_children() {
+    let mut env = EnvLock::acquire();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("grandchild.pid");
+    // like the real az: a script whose child (here a long sleep) holds the output pipes
+    let script = format!(
+        "#!/bin/sh\nsleep 300 &\necho $! > '{}'\nwait\n",
+        pid_file.display()
+    );
+    let path = dir.path().join("az");
+    std::fs::write(&path, script).expect("write fake az");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    env.prepend_path(dir.path());
+
+    let chain = AzureDefaultCredential::new(AzureCredentialOptions {
+        exclude_environment: true,
+        exclude_workload_identity: true,
+        exclude_managed_identity: true,
+        azure_cli_timeout: Some(std::time::Duration::from_millis(500)),
+        ..Default::default()
+    })
+    .expect("chain");
+    let err = AzureTokenCredential::new(chain)
+        .get_token(&[ACR_SCOPE])
+        .unwrap_err();
+    assert!(
+        message(&err).contains("did not answer"),
+        "{}",
+        message(&err)
+    );
+    let pid = std::fs::read_to_string(&pid_file).expect("the fake az started its child");
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    // the kill is synchronous; allow the kernel a moment to reap
+    for _ in 0..50 {
+        let alive = std::fs::read_to_string(proc_dir.join("stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false);
+        if !alive {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the grandchild {} of az survived the timeout", pid.trim());
+}
+
 // ----------------------------------------------------------------------------------------------------------
 // (c) Managed identity, with the metadata service on loopback
 // ----------------------------------------------------------------------------------------------------------

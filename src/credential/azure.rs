@@ -445,12 +445,17 @@ impl Executor for ProcessExecutor {
 }
 
 fn run_with_timeout(program: &OsStr, args: &[&OsStr], timeout: Duration) -> io::Result<Output> {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+        .stderr(Stdio::piped());
+    // `az` is a script that starts python: give it a process group of its own, so a timeout can end
+    // the whole tree (a surviving grandchild would keep the pipes, and the drain threads, alive).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn()?;
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut out = Vec::new();
@@ -474,7 +479,14 @@ fn run_with_timeout(program: &OsStr, args: &[&OsStr], timeout: Duration) -> io::
     );
     let started = Instant::now();
     loop {
-        if let Some(status) = child.try_wait()? {
+        let finished = match child.try_wait() {
+            Ok(f) => f,
+            Err(e) => {
+                kill_tree(&mut child);
+                return Err(e);
+            }
+        };
+        if let Some(status) = finished {
             let stdout = stdout.join().unwrap_or_default();
             let stderr = stderr.join().unwrap_or_default();
             return Ok(Output {
@@ -484,8 +496,7 @@ fn run_with_timeout(program: &OsStr, args: &[&OsStr], timeout: Duration) -> io::
             });
         }
         if started.elapsed() >= timeout {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_tree(&mut child);
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
@@ -495,6 +506,20 @@ fn run_with_timeout(program: &OsStr, args: &[&OsStr], timeout: Duration) -> io::
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Ends `child` and, on Unix, every process of its group; the drain threads then see end of file.
+fn kill_tree(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ const JSON_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// An OCI image layout directory.
 ///
+/// Blob writes are safe to run concurrently (each is a temporary file renamed into place), but
+/// `index.json` is rewritten whole by [`add_manifest`](Self::add_manifest): one writer per layout at a time
+/// (two processes pulling into one layout at once can lose an entry).
+///
 /// ```
 /// use azcontainerregistry::image::Layout;
 /// let dir = tempfile::tempdir()?;

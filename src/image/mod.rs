@@ -381,7 +381,8 @@ pub fn pull(
 }
 
 /// Pushes the image named `name` in the OCI image layout at `dir` (or its only image, when `name` is
-/// `None`) to `target` (`repository:tag`, or `repository@digest`). Blobs the registry already has are
+/// `None`) to `target` (`repository:tag`, or `repository@digest`, which must be the image's digest; not
+/// both: that is refused before anything is sent). Blobs the registry already has are
 /// skipped (HEAD); then an index's children are pushed by digest, and the top manifest last, so the tag
 /// never points at an incomplete image.
 ///
