@@ -42,10 +42,12 @@ const SCRUBBED_ENV: [&str; 13] = [
 /// Path of the `acr` example binary, built (once per test binary) if needed.
 pub fn acr_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(build_acr)
+    BIN.get_or_init(|| build_example("acr"))
 }
 
-fn build_acr() -> PathBuf {
+/// Builds the example `name` (same target dir, profile and features as this test binary) and returns
+/// its path.
+pub fn build_example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's own path");
     // <target-dir>/<profile>/deps/<test>-<hash>
     let deps = exe.parent().expect("test binary in a deps directory");
@@ -56,7 +58,7 @@ fn build_acr() -> PathBuf {
         .expect("profile directory name")
         .to_string();
     let target_dir = profile_dir.parent().expect("profile in a target directory");
-    let bin = profile_dir.join("examples").join("acr");
+    let bin = profile_dir.join("examples").join(name);
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(&cargo);
@@ -82,7 +84,7 @@ fn build_acr() -> PathBuf {
         }
     }
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--example", "acr", "--target-dir"])
+        .args(["build", "--quiet", "--example", name, "--target-dir"])
         .arg(target_dir);
     match profile.as_str() {
         "debug" => {}
@@ -102,17 +104,17 @@ fn build_acr() -> PathBuf {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build the acr example: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build the {name} example: {e}"));
     assert!(
         out.status.success(),
-        "`cargo build --example acr` failed ({}):\n{}",
+        "`cargo build --example {name}` failed ({}):\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         bin.is_file(),
-        "the acr example is not at {} after `cargo build --example acr --target-dir {}` \
-         (a --target triple build? run `cargo build --example acr` for the host)",
+        "the {name} example is not at {} after `cargo build --example {name} --target-dir {}` \
+         (a --target triple build? run `cargo build --example {name}` for the host)",
         bin.display(),
         target_dir.display()
     );
