@@ -461,9 +461,10 @@ impl Client {
         validate_repository(repository)?;
         let digest = match TagOrDigest::parse(reference)? {
             TagOrDigest::Digest(d) => d,
-            TagOrDigest::Tag(tag) => match self.manifest_exists(repository, &tag)? {
-                Some(info) => info.digest,
-                None => return Ok(()),
+            TagOrDigest::Tag(tag) => match self.resolve_tag(repository, &tag) {
+                Ok(d) => d,
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e),
             },
         };
         let url = self
@@ -484,5 +485,24 @@ impl Client {
             TagOrDigest::Digest(d) => Ok(d),
             TagOrDigest::Tag(tag) => Ok(self.get_tag_properties(repository, &tag)?.tag.digest),
         }
+    }
+
+    /// The digest a tag points at (`HEAD /v2/{name}/manifests/{tag}`, every registry).
+    pub(crate) fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Digest> {
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/manifests/{tag}"))?;
+        let req = Request::new(Method::HEAD, url)
+            .header("Accept", crate::manifest::DEFAULT_ACCEPT.join(", "))
+            .scope(repository_scope(repository, "pull"));
+        let resp = self.pipeline.send(req)?.expect(&[200])?;
+        let digest = resp.header("docker-content-digest").ok_or_else(|| {
+            Error::decode(
+                "manifest headers",
+                "the registry sent no Docker-Content-Digest",
+            )
+        })?;
+        // a bad header is the registry's fault, not the caller's: a decode error, not invalid input
+        Digest::parse(digest.trim()).map_err(|e| Error::decode("Docker-Content-Digest", e))
     }
 }
