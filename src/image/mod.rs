@@ -417,18 +417,26 @@ pub fn push(
         }
         tracker.started(&b.digest, b.size);
         let file = layout.open_blob(&b.digest)?;
-        let opts = UploadOptions {
-            expected_digest: Some(b.digest.clone()),
-            skip_existing: false,
-            ..Default::default()
-        };
-        blobs.upload_blob_seekable(&repo, tracker.reader(file, &b.digest, b.size), opts)?;
+        blobs.upload_blob_seekable(
+            &repo,
+            tracker.reader(file, &b.digest, b.size),
+            exactly(&b.digest),
+        )?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);
         Ok(())
     })?;
     put_manifests(client, &repo, &reference, &graph)?;
     Ok(stats.report(&graph, &graph.top))
+}
+
+/// Upload options for a blob whose digest is known: verified against it; existence was checked already.
+fn exactly(digest: &Digest) -> UploadOptions {
+    UploadOptions {
+        expected_digest: Some(digest.clone()),
+        skip_existing: false,
+        ..Default::default()
+    }
 }
 
 /// What a push or copy writes the top manifest as: the tag, or the digest, which must be the image's.
@@ -524,12 +532,11 @@ pub fn copy(
         }
         tracker.started(&b.digest, b.size);
         let stream = src_blobs.get_blob(&src_repo, &b.digest)?;
-        let opts = UploadOptions {
-            expected_digest: Some(b.digest.clone()),
-            skip_existing: false,
-            ..Default::default()
-        };
-        dst_blobs.upload_blob(&dst_repo, tracker.reader(stream, &b.digest, b.size), opts)?;
+        dst_blobs.upload_blob(
+            &dst_repo,
+            tracker.reader(stream, &b.digest, b.size),
+            exactly(&b.digest),
+        )?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);
         Ok(())
