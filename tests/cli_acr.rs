@@ -1,4 +1,4 @@
-//! The ACR-only commands of the `acr` example CLI (examples/acr.rs), run as a process against a mock ACR
+//! The ACR-only commands of the `acr` CLI (src/bin/acr), run as a process against a mock ACR
 //! (tests/support/acr_mock.rs, fixtures from tests/fixtures/): `show`, `set`, `manifests`, `tags` with
 //! ordering, `delete-repo`, `delete` through `/acr/v1`, and `--auth auto` on a loopback endpoint that
 //! must never try an Azure sign-in.
@@ -6,6 +6,7 @@
 //! Every CLI run is a new process with an empty token cache, so each run meets the challenge and the
 //! anonymous token request once per scope; mocks count them exactly, and the catch-all fails the test on
 //! anything else.
+#![cfg(feature = "cli")]
 
 mod support;
 

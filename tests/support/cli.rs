@@ -1,15 +1,14 @@
-//! Runs the built `acr` example (examples/acr.rs) as a child process.
+//! Runs the `acr` binary (src/bin/acr, feature `cli`) and the examples as child processes.
 //!
 //! ```ignore
 //! let out = Acr::new().registry(&reg.url()).args(["tags", "hello"]).run();
 //! out.success().stdout_lines();
 //! ```
 //!
-//! Cargo sets no `CARGO_BIN_EXE_*` for examples, so the binary is found next to this test binary:
-//! `<target-dir>/<profile>/deps/<test>-<hash>` → `<target-dir>/<profile>/examples/acr`. `cargo test`
-//! (without `--test`) builds every example before running tests, so it is normally there and fresh; a
-//! filtered run (`cargo test --test cli`) builds no example, so [`acr_bin`] runs
-//! `cargo build --example acr` once per test binary (same target dir, profile and features as this test
+//! The `acr` binary is the one cargo built for this test run (`CARGO_BIN_EXE_acr`, set when the `cli`
+//! feature is on). Cargo sets no such variable for examples, so [`build_example`] finds one next to
+//! this test binary: `<target-dir>/<profile>/deps/<test>-<hash>` → `<target-dir>/<profile>/examples/NAME`,
+//! running `cargo build --example NAME` once (same target dir, profile and features as this test
 //! binary): a separate cargo invocation after the outer one finished building, which takes cargo's own
 //! build-directory lock, so concurrent test binaries serialize there instead of racing. It is a no-op
 //! (about 0.3 s) when the binary is fresh.
@@ -39,10 +38,10 @@ const SCRUBBED_ENV: [&str; 13] = [
     "MSI_SECRET",
 ];
 
-/// Path of the `acr` example binary, built (once per test binary) if needed.
+/// Path of the `acr` binary that cargo built for this test run (feature `cli`).
+#[cfg(feature = "cli")]
 pub fn acr_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_example("acr"))
+    Path::new(env!("CARGO_BIN_EXE_acr"))
 }
 
 /// Builds the example `name` (same target dir, profile and features as this test binary) and returns
@@ -95,11 +94,10 @@ pub fn build_example(name: &str) -> PathBuf {
             cmd.args(["--profile", other]);
         }
     }
-    // the same features as this test binary (the crate has one: `azure`, on by default)
+    // the same features as this test binary
+    cmd.arg("--no-default-features");
     if cfg!(feature = "azure") {
         cmd.args(["--features", "azure"]);
-    } else {
-        cmd.arg("--no-default-features");
     }
     let out = cmd
         .stdin(Stdio::null())
@@ -122,17 +120,20 @@ pub fn build_example(name: &str) -> PathBuf {
 }
 
 /// One invocation of the CLI, built up then [`Acr::run`].
+#[cfg(feature = "cli")]
 pub struct Acr {
     cmd: Command,
     args: Vec<String>,
 }
 
+#[cfg(feature = "cli")]
 impl Default for Acr {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "cli")]
 impl Acr {
     /// `acr` with a scrubbed environment (see the module docs) and stdin closed.
     pub fn new() -> Self {

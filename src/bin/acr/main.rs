@@ -2,8 +2,8 @@
 //! the library's public API.
 //!
 //! ```text
-//! cargo run --example acr -- --registry http://127.0.0.1:5000 push ./layout hello:v1
-//! cargo run --example acr -- --registry https://myregistry.azurecr.io tags hello --orderby timedesc
+//! cargo run --features cli --bin acr -- --registry http://127.0.0.1:5000 push ./layout hello:v1
+//! cargo run --features cli --bin acr -- --registry https://myregistry.azurecr.io tags hello --orderby timedesc
 //! ```
 //!
 //! The registry (`--registry` or `ACR_REGISTRY`) is a URL; a bare `host[:port]` means `https://`, or
