@@ -196,8 +196,8 @@ impl Hasher {
     /// Consumes the hasher and returns the digest.
     pub fn finish(self) -> Digest {
         let (algorithm, hex) = match self.state {
-            HasherState::Sha256(h) => (Algorithm::Sha256, hex::encode(h.finalize())),
-            HasherState::Sha512(h) => (Algorithm::Sha512, hex::encode(h.finalize())),
+            HasherState::Sha256(h) => (Algorithm::Sha256, format!("{:x}", h.finalize())),
+            HasherState::Sha512(h) => (Algorithm::Sha512, format!("{:x}", h.finalize())),
         };
         Digest {
             algorithm,
@@ -212,61 +212,79 @@ impl fmt::Debug for Hasher {
     }
 }
 
-/// A reader that hashes what passes through it and, at end of stream, fails unless the bytes match the
-/// expected digest (and length, when one is given).
-///
-/// ```
-/// use std::io::Read;
-/// use azcontainerregistry::{Digest, DigestReader};
-/// let mut r = DigestReader::new(&b"hello"[..], Digest::of(b"hello"), Some(5));
-/// let mut out = Vec::new();
-/// r.read_to_end(&mut out)?;
-/// let mut bad = DigestReader::new(&b"hellO"[..], Digest::of(b"hello"), None);
-/// assert!(bad.read_to_end(&mut Vec::new()).is_err());
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub struct DigestReader<R> {
-    inner: R,
+/// Hashes bytes as they are delivered and judges the end of stream: the length (the caller's, and
+/// the one a server announced) and the digest. Shared by [`DigestReader`] and the blob reader.
+#[derive(Debug)]
+pub(crate) struct Verifier {
     hasher: Hasher,
     expected: Digest,
-    expected_len: Option<u64>,
-    read: u64,
+    /// A size the caller vouched for.
+    expected_size: Option<u64>,
+    seen: u64,
     verified: bool,
 }
 
-impl<R: Read> DigestReader<R> {
-    /// Wraps `inner`; `expected_len`, when given, is checked too.
-    pub fn new(inner: R, expected: Digest, expected_len: Option<u64>) -> Self {
-        let hasher = Hasher::new(expected.algorithm());
-        DigestReader {
-            inner,
-            hasher,
+impl Verifier {
+    /// Expects `expected`, and `expected_size` bytes when given.
+    pub(crate) fn new(expected: Digest, expected_size: Option<u64>) -> Self {
+        Verifier {
+            hasher: Hasher::new(expected.algorithm()),
             expected,
-            expected_len,
-            read: 0,
+            expected_size,
+            seen: 0,
             verified: false,
         }
     }
 
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.read
+    /// The digest the bytes must have.
+    pub(crate) fn expected(&self) -> &Digest {
+        &self.expected
     }
 
-    /// True once end of stream was reached and the content matched.
-    pub fn is_verified(&self) -> bool {
+    /// Bytes hashed so far.
+    pub(crate) fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// True once [`finish`](Self::finish) succeeded.
+    pub(crate) fn is_verified(&self) -> bool {
         self.verified
     }
 
-    fn check(&mut self) -> io::Result<()> {
-        if let Some(len) = self.expected_len
-            && len != self.read
+    /// Also requires exactly `size` bytes.
+    pub(crate) fn expect_size(&mut self, size: u64) {
+        self.expected_size = Some(size);
+    }
+
+    /// Hashes the next bytes; more than the expected size is an error at once.
+    pub(crate) fn update(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.seen += bytes.len() as u64;
+        if let Some(size) = self.expected_size
+            && self.seen > size
         {
             return Err(error_to_io(Error::SizeMismatch {
                 what: "blob",
-                expected: len,
-                actual: self.read,
+                expected: size,
+                actual: self.seen,
             }));
+        }
+        self.hasher.update(bytes);
+        Ok(())
+    }
+
+    /// At end of stream: the length (the caller's and the announced `total`) and the digest.
+    pub(crate) fn finish(&mut self, total: Option<u64>) -> io::Result<()> {
+        if self.verified {
+            return Ok(());
+        }
+        for expected in [self.expected_size, total].into_iter().flatten() {
+            if expected != self.seen {
+                return Err(error_to_io(Error::SizeMismatch {
+                    what: "blob",
+                    expected,
+                    actual: self.seen,
+                }));
+            }
         }
         let actual = self.hasher.digest();
         if actual != self.expected {
@@ -281,6 +299,44 @@ impl<R: Read> DigestReader<R> {
     }
 }
 
+/// A reader that hashes what passes through it and, at end of stream, fails unless the bytes match
+/// the expected digest (and length, when one is given).
+///
+/// ```
+/// use std::io::Read;
+/// use azcontainerregistry::{Digest, DigestReader};
+/// let mut r = DigestReader::new(&b"hello"[..], Digest::of(b"hello"), Some(5));
+/// let mut out = Vec::new();
+/// r.read_to_end(&mut out)?;
+/// let mut bad = DigestReader::new(&b"hellO"[..], Digest::of(b"hello"), None);
+/// assert!(bad.read_to_end(&mut Vec::new()).is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct DigestReader<R> {
+    inner: R,
+    verifier: Verifier,
+}
+
+impl<R: Read> DigestReader<R> {
+    /// Wraps `inner`; `expected_len`, when given, is checked too.
+    pub fn new(inner: R, expected: Digest, expected_len: Option<u64>) -> Self {
+        DigestReader {
+            inner,
+            verifier: Verifier::new(expected, expected_len),
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.verifier.seen()
+    }
+
+    /// True once end of stream was reached and the content matched.
+    pub fn is_verified(&self) -> bool {
+        self.verifier.is_verified()
+    }
+}
+
 impl<R: Read> Read for DigestReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
@@ -288,22 +344,10 @@ impl<R: Read> Read for DigestReader<R> {
         }
         let n = self.inner.read(buf)?;
         if n == 0 {
-            if !self.verified {
-                self.check()?;
-            }
+            self.verifier.finish(None)?;
             return Ok(0);
         }
-        self.read += n as u64;
-        if let Some(len) = self.expected_len
-            && self.read > len
-        {
-            return Err(error_to_io(Error::SizeMismatch {
-                what: "blob",
-                expected: len,
-                actual: self.read,
-            }));
-        }
-        self.hasher.update(&buf[..n]);
+        self.verifier.update(&buf[..n])?;
         Ok(n)
     }
 }

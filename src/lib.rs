@@ -1,33 +1,45 @@
 //! A blocking, runtime-free client for Azure Container Registry and every OCI distribution registry.
 //!
-//! The full guide is the README, included below when the crate is built with its default `azure` feature.
+//! The full guide is the README, included below when the crate is built with its default `azure`
+//! feature.
 #![cfg_attr(feature = "azure", doc = include_str!("../README.md"))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod blob;
-mod catalog;
-mod client;
-pub mod credential;
+// The layers, lowest first; a module only imports from modules above it in this list (see
+// CONTRIBUTING.md).
+//
+// Foundation: errors, options, names, digests, times, redaction, manifest and ACR models.
+mod atomic_file;
 pub mod digest;
 pub mod error;
-pub mod image;
 pub mod manifest;
-mod manifests;
-mod metadata;
 pub mod models;
 pub mod options;
-pub mod pager;
-pub(crate) mod pipeline;
+mod redact;
 pub mod reference;
-mod referrers;
+mod timestamp;
+// HTTP: the only layer that sends requests (and names ureq).
+mod http;
+// Credentials and token flows.
+pub mod credential;
+// The pipeline: auth policy and redirect guard over the transport.
+mod pipeline;
+// Clients: one method per operation.
+pub mod blob;
+mod client;
+// Whole images.
+pub mod image;
 
 pub use blob::{
     BlobChunk, BlobClient, BlobReader, ContentRange, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
     MountOutcome, UploadMode, UploadOptions, UploadSession, UploadStatus, UploadedBlob,
 };
-pub use catalog::ListNamesOptions;
-pub use client::Client;
+pub use client::pager;
+pub use client::{
+    Client, GetManifestOptions, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions,
+    ListTagsOptions, MAX_MANIFEST_SIZE, ManifestInfo, ManifestResponse,
+};
 pub use credential::{
     AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential,
     ExchangeGrantType, ExchangeOptions, Secret, TokenCredential, TokenGrantType,
@@ -38,8 +50,6 @@ pub use manifest::{
     ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
     media_type,
 };
-pub use manifests::{GetManifestOptions, MAX_MANIFEST_SIZE, ManifestInfo, ManifestResponse};
-pub use metadata::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
 pub use models::{
     ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
     DeleteRepositoryResult, ManifestAttributes, ManifestList, ManifestOrderBy, ManifestReference,
@@ -50,3 +60,5 @@ pub use models::{
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
+/// The HTTP client this crate is built on: [`ClientOptions::agent`] takes a [`ureq::Agent`].
+pub use ureq;

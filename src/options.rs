@@ -134,10 +134,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("user_agent_suffix", &self.user_agent_suffix)
-            .field(
-                "proxy",
-                &self.proxy.as_deref().map(crate::pipeline::redact_proxy),
-            )
+            .field("proxy", &self.proxy.as_deref().map(crate::redact::proxy))
             .field("agent", &self.agent.as_ref().map(|_| "custom"))
             .field("allow_http", &self.allow_http)
             .finish()

@@ -140,6 +140,12 @@ impl fmt::Display for TagOrDigest {
     }
 }
 
+impl AsRef<str> for TagOrDigest {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl From<Digest> for TagOrDigest {
     fn from(d: Digest) -> Self {
         TagOrDigest::Digest(d)

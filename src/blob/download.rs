@@ -18,34 +18,27 @@
 //! somewhere you can discard, as [`BlobClient::download_blob_to`] does.
 //!
 //! # Speed
-//! [`BlobReader::copy_to`] reads the socket on one thread and hashes and writes on the caller's, handing
-//! over 256 KiB buffers through a bounded queue (at most 8 in flight: 2 MiB). On 2 cores this beats
-//! reading and hashing on one thread, and `curl | openssl dgst`, without letting memory grow with the
-//! blob.
+//! [`BlobReader::copy_to`] reads the socket on one thread and hashes and writes on the caller's
+//! (`pipe::read_ahead`, at most 2 MiB in flight). On 2 cores this beats reading and hashing on one
+//! thread, and `curl | openssl dgst`, without letting memory grow with the blob.
 
-use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, TryRecvError};
-
-use ureq::http::Method;
-use url::Url;
+use std::path::Path;
 
 use super::range::{ContentRange, range_header};
-use super::{BlobClient, check_range, pull_scope};
-use crate::digest::{Digest, Hasher, error_to_io, io_to_error};
+use super::{BlobClient, check_range, pipe, pull_scope};
+use crate::atomic_file;
+use crate::digest::{Digest, Verifier, error_to_io, io_to_error};
 use crate::error::{Error, Result};
-use crate::pipeline::{Pipeline, Request, retry};
+use crate::http::{Method, Request, Url, retry_delay};
+use crate::pipeline::Pipeline;
 use crate::reference::validate_repository;
 
 /// Consecutive failed attempts (without a byte of progress in between) a download tolerates.
 pub(crate) const MAX_RESUMES: u32 = 5;
 
-/// Size of the buffers [`BlobReader::copy_to`] hands between its threads.
-const PIECE: usize = 256 * 1024;
-/// Buffers in flight in [`BlobReader::copy_to`].
+/// Buffers in flight in [`BlobReader::copy_to`] (2 MiB).
 const POOL: usize = 8;
 
 type BodyReader = Box<dyn Read + Send>;
@@ -146,8 +139,8 @@ impl Fetcher {
             self.pos,
             self.failures
         );
-        std::thread::sleep(retry::delay(
-            &self.pipeline.options().retry,
+        std::thread::sleep(retry_delay(
+            self.pipeline.retry_options(),
             self.failures,
             None,
         ));
@@ -210,59 +203,6 @@ impl Read for Fetcher {
     }
 }
 
-/// Hashes delivered bytes and judges the end of stream.
-struct Verifier {
-    hasher: Hasher,
-    expected: Digest,
-    /// A size the caller vouched for.
-    expected_size: Option<u64>,
-    seen: u64,
-    verified: bool,
-}
-
-impl Verifier {
-    fn update(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.seen += bytes.len() as u64;
-        if let Some(size) = self.expected_size
-            && self.seen > size
-        {
-            return Err(error_to_io(Error::SizeMismatch {
-                what: "blob",
-                expected: size,
-                actual: self.seen,
-            }));
-        }
-        self.hasher.update(bytes);
-        Ok(())
-    }
-
-    /// At end of stream: length (announced `total` and the caller's size) and digest.
-    fn finish(&mut self, total: Option<u64>) -> io::Result<()> {
-        if self.verified {
-            return Ok(());
-        }
-        for expected in [self.expected_size, total].into_iter().flatten() {
-            if expected != self.seen {
-                return Err(error_to_io(Error::SizeMismatch {
-                    what: "blob",
-                    expected,
-                    actual: self.seen,
-                }));
-            }
-        }
-        let actual = self.hasher.digest();
-        if actual != self.expected {
-            return Err(error_to_io(Error::DigestMismatch {
-                what: "blob",
-                expected: self.expected.to_string(),
-                actual: actual.to_string(),
-            }));
-        }
-        self.verified = true;
-        Ok(())
-    }
-}
-
 /// A blob being downloaded: a [`Read`] that streams in constant memory, resumes after a dropped
 /// connection, and fails at end of stream unless the bytes match the digest (and the announced length).
 ///
@@ -276,7 +216,7 @@ pub struct BlobReader {
 impl std::fmt::Debug for BlobReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobReader")
-            .field("digest", &self.verifier.expected)
+            .field("digest", self.verifier.expected())
             .field("size", &self.fetcher.total)
             .field("bytes_read", &self.fetcher.pos)
             .finish_non_exhaustive()
@@ -286,7 +226,7 @@ impl std::fmt::Debug for BlobReader {
 impl BlobReader {
     /// The digest the bytes are verified against.
     pub fn digest(&self) -> &Digest {
-        &self.verifier.expected
+        self.verifier.expected()
     }
 
     /// The blob's length as the registry announced it (`None` when it streamed without a length).
@@ -306,7 +246,7 @@ impl BlobReader {
 
     /// True once the whole blob was read and matched its digest.
     pub fn is_verified(&self) -> bool {
-        self.verifier.verified
+        self.verifier.is_verified()
     }
 
     /// Also requires the blob to be exactly `size` bytes (e.g. a descriptor's size): fails now when the
@@ -337,7 +277,7 @@ impl BlobReader {
                 actual: self.fetcher.pos,
             });
         }
-        self.verifier.expected_size = Some(size);
+        self.verifier.expect_size(size);
         Ok(self)
     }
 
@@ -357,87 +297,10 @@ impl BlobReader {
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn copy_to<W: Write + ?Sized>(&mut self, writer: &mut W) -> Result<u64> {
-        let fetcher = &mut self.fetcher;
         let verifier = &mut self.verifier;
-        let written = std::thread::scope(|s| -> Result<u64> {
-            let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(POOL);
-            let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-            let net = s.spawn(move || {
-                let mut allocated = 0;
-                loop {
-                    let mut buf = match empty_rx.try_recv() {
-                        Ok(b) => b,
-                        Err(TryRecvError::Empty) if allocated < POOL => {
-                            allocated += 1;
-                            vec![0u8; PIECE]
-                        }
-                        Err(TryRecvError::Empty) => match empty_rx.recv() {
-                            Ok(b) => b,
-                            Err(_) => return,
-                        },
-                        Err(TryRecvError::Disconnected) => return,
-                    };
-                    let mut n = 0;
-                    let result = loop {
-                        if n == buf.len() {
-                            break Ok(());
-                        }
-                        match fetcher.read(&mut buf[n..]) {
-                            Ok(0) => break Ok(()),
-                            Ok(k) => n += k,
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            Err(e) => break Err(e),
-                        }
-                    };
-                    let end = match result {
-                        Ok(()) => {
-                            let end = n < buf.len();
-                            if full_tx.send(Ok((buf, n))).is_err() {
-                                return;
-                            }
-                            end
-                        }
-                        Err(e) => {
-                            let _ = full_tx.send(Err(e));
-                            true
-                        }
-                    };
-                    if end {
-                        return;
-                    }
-                }
-            });
-            let mut written = 0u64;
-            let outcome = loop {
-                match full_rx.recv() {
-                    Ok(Ok((buf, n))) => {
-                        if let Err(e) = verifier.update(&buf[..n]) {
-                            break Err(io_to_error(e));
-                        }
-                        if let Err(e) = writer.write_all(&buf[..n]) {
-                            break Err(Error::Io(e));
-                        }
-                        written += n as u64;
-                        let last = n < buf.len();
-                        let _ = empty_tx.send(buf);
-                        if last {
-                            break Ok(());
-                        }
-                    }
-                    Ok(Err(e)) => break Err(io_to_error(e)),
-                    Err(_) => {
-                        break Err(Error::Io(io::Error::other(
-                            "the download thread stopped unexpectedly",
-                        )));
-                    }
-                }
-            };
-            drop(full_rx);
-            drop(empty_tx);
-            if let Err(p) = net.join() {
-                std::panic::resume_unwind(p);
-            }
-            outcome.map(|()| written)
+        let written = pipe::read_ahead(&mut self.fetcher, POOL, &mut |bytes| {
+            verifier.update(bytes).map_err(io_to_error)?;
+            writer.write_all(bytes).map_err(Error::Io)
         })?;
         self.verifier
             .finish(self.fetcher.total)
@@ -490,76 +353,6 @@ impl Read for BlobChunk {
     }
 }
 
-static PART_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A temporary file beside the target, removed on drop unless persisted.
-struct PartFile {
-    path: PathBuf,
-    file: Option<File>,
-    done: bool,
-}
-
-impl PartFile {
-    fn beside(target: &Path) -> Result<PartFile> {
-        let name = target.file_name().ok_or_else(|| {
-            Error::invalid(
-                "download path",
-                target.display().to_string(),
-                "the path must name a file",
-            )
-        })?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut attempts = 0;
-        loop {
-            let n = PART_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let mut part_name = std::ffi::OsString::from(".");
-            part_name.push(name);
-            part_name.push(format!(".{}-{n}.part", std::process::id()));
-            let path = dir.join(part_name);
-            match File::options().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    return Ok(PartFile {
-                        path,
-                        file: Some(file),
-                        done: false,
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
-                    attempts += 1
-                }
-                Err(e) => return Err(Error::Io(e)),
-            }
-        }
-    }
-
-    fn persist(mut self, target: &Path) -> Result<()> {
-        if let Some(file) = self.file.take() {
-            file.sync_all()?;
-        }
-        fs::rename(&self.path, target)?;
-        self.done = true;
-        #[cfg(unix)]
-        if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty())
-            && let Ok(d) = File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    }
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.done {
-            self.file.take();
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
 impl BlobClient {
     /// Starts downloading a blob (`GET /v2/{name}/blobs/{digest}`, following ACR's redirect to blob
     /// storage without credentials). Errors that the first response shows (404, 401…) come back here;
@@ -589,14 +382,10 @@ impl BlobClient {
             resumes: 0,
         };
         fetcher.open()?;
-        let verifier = Verifier {
-            hasher: Hasher::new(digest.algorithm()),
-            expected: digest.clone(),
-            expected_size: None,
-            seen: 0,
-            verified: false,
-        };
-        Ok(BlobReader { fetcher, verifier })
+        Ok(BlobReader {
+            fetcher,
+            verifier: Verifier::new(digest.clone(), None),
+        })
     }
 
     /// Downloads a blob into the file at `path`, atomically: the bytes go to a temporary file in the same
@@ -618,15 +407,9 @@ impl BlobClient {
         path: impl AsRef<Path>,
     ) -> Result<u64> {
         validate_repository(repository)?;
-        let path = path.as_ref();
-        let mut part = PartFile::beside(path)?;
-        let mut reader = self.get_blob(repository, digest)?;
-        let n = match part.file.as_mut() {
-            Some(file) => reader.copy_to(file)?,
-            None => return Err(Error::Io(io::Error::other("temporary file closed"))),
-        };
-        part.persist(path)?;
-        Ok(n)
+        atomic_file::write_with(path.as_ref(), |file| {
+            self.get_blob(repository, digest)?.copy_to(file)
+        })
     }
 
     /// Reads the bytes `range` (end exclusive) of a blob (`GET` with `Range`, 206). The answer's

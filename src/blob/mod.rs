@@ -57,7 +57,8 @@
 //! source allows it. An upload that fails for good is cancelled.
 
 mod download;
-mod pump;
+mod engine;
+mod pipe;
 mod range;
 mod session;
 mod upload;
@@ -69,14 +70,13 @@ pub use upload::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, UploadMode, UploadOptions, 
 
 use std::ops::Range;
 
-use ureq::http::Method;
-use url::Url;
-
+use crate::client::Client;
 use crate::credential::Credential;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::http::{Body, Method, Request, Url};
 use crate::options::ClientOptions;
-use crate::pipeline::{Body, Pipeline, Request, repository_scope};
+use crate::pipeline::{Pipeline, repository_scope};
 use crate::reference::validate_repository;
 
 /// A client for the blobs of one registry. Cheap to clone; made with [`BlobClient::new`] or, sharing a
@@ -90,7 +90,24 @@ use crate::reference::validate_repository;
 /// ```
 #[derive(Debug, Clone)]
 pub struct BlobClient {
-    pub(crate) pipeline: Pipeline,
+    pipeline: Pipeline,
+}
+
+impl Client {
+    /// A [`BlobClient`] for the same registry, sharing this client's connections and tokens.
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// let blobs = client.blob_client();
+    /// # let _ = blobs;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn blob_client(&self) -> BlobClient {
+        BlobClient {
+            pipeline: self.pipeline().clone(),
+        }
+    }
 }
 
 /// What [`BlobClient::mount_blob`] achieved.
@@ -170,8 +187,7 @@ impl BlobClient {
             .send(Request::new(Method::HEAD, url).scope(pull_scope(repository)))?;
         let found = match resp.status {
             200 => resp
-                .header("content-length")
-                .and_then(|v| v.trim().parse::<u64>().ok())
+                .content_length()
                 .ok_or_else(|| Error::decode("blob HEAD response", "no Content-Length"))
                 .map(Some),
             404 => Ok(None),
@@ -219,12 +235,9 @@ impl BlobClient {
             }
             200 => {
                 // The registry ignored Range: it serves the whole blob, so clip the range to its size.
-                let total = resp
-                    .header("content-length")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or_else(|| {
-                        Error::decode("chunk HEAD response", "200 without Content-Length")
-                    });
+                let total = resp.content_length().ok_or_else(|| {
+                    Error::decode("chunk HEAD response", "200 without Content-Length")
+                });
                 total.map(|total| {
                     let end = range.end.min(total);
                     let start = range.start.min(end);
@@ -309,8 +322,7 @@ impl BlobClient {
                 }),
                 _ => Ok(MountOutcome::Mounted),
             },
-            202 => session::session_from(&self.pipeline, repository, &resp, 0)
-                .map(MountOutcome::UploadStarted),
+            202 => session::session_from(repository, &resp, 0).map(MountOutcome::UploadStarted),
             _ => return Err(resp.into_error()),
         };
         drop(resp);

@@ -12,14 +12,12 @@
 use std::fmt;
 use std::io::{self, Read};
 
-use ureq::http::Method;
-use url::Url;
-
 use super::range::upload_offset;
 use super::{BlobClient, push_scope};
 use crate::digest::{Digest, DigestCalculator};
 use crate::error::{Error, Result};
-use crate::pipeline::{Body, Pipeline, Request, Response, is_loopback, redact};
+use crate::http::{Body, Method, Request, Response, Url, resolve};
+use crate::redact;
 use crate::reference::validate_repository;
 
 /// An upload in progress: where to send the next chunk and how many bytes the registry holds.
@@ -78,7 +76,7 @@ impl fmt::Debug for UploadSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UploadSession")
             .field("repository", &self.repository)
-            .field("location", &redact::url(&self.location))
+            .field("location", &redact::url(self.location.as_str()))
             .field("uuid", &self.uuid)
             .field("offset", &self.offset)
             .finish_non_exhaustive()
@@ -96,16 +94,11 @@ pub struct UploadStatus {
 
 /// Builds the session a registry described in an upload response. `known` is the offset the caller
 /// expects (it settles the ambiguous `Range: 0-0`); without a `Range` header `known` is taken.
-pub(crate) fn session_from(
-    pipeline: &Pipeline,
-    repository: &str,
-    resp: &Response,
-    known: u64,
-) -> Result<UploadSession> {
+pub(crate) fn session_from(repository: &str, resp: &Response, known: u64) -> Result<UploadSession> {
     let location = resp
         .header("location")
         .ok_or_else(|| Error::decode("upload response", "no Location header"))?;
-    let location = resolve_location(pipeline, &resp.url, location)?;
+    let location = resolve(&resp.url, location.trim(), "upload location")?;
     Ok(UploadSession {
         repository: repository.to_string(),
         location,
@@ -121,14 +114,9 @@ pub(crate) fn session_from(
 }
 
 /// The session after a response that may or may not carry a new `Location` (status, chunk).
-pub(crate) fn advance(
-    pipeline: &Pipeline,
-    old: &UploadSession,
-    resp: &Response,
-    known: u64,
-) -> Result<UploadSession> {
+pub(crate) fn advance(old: &UploadSession, resp: &Response, known: u64) -> Result<UploadSession> {
     let location = match resp.header("location") {
-        Some(l) => resolve_location(pipeline, &resp.url, l)?,
+        Some(l) => resolve(&resp.url, l.trim(), "upload location")?,
         None => old.location.clone(),
     };
     Ok(UploadSession {
@@ -157,20 +145,6 @@ fn offset_from(resp: &Response, known: u64) -> Result<u64> {
         }),
         None => Ok(known),
     }
-}
-
-/// Resolves an upload `Location` against the URL it came with; it must stay on http(s) and must not
-/// downgrade an https registry to plain http (except on loopback).
-fn resolve_location(pipeline: &Pipeline, base: &Url, location: &str) -> Result<Url> {
-    let url = pipeline.resolve(base, location.trim(), "upload location")?;
-    if base.scheme() == "https" && url.scheme() == "http" && !is_loopback(&url) {
-        return Err(Error::Redirect {
-            what: "upload location",
-            url: redact::url(&url),
-            reason: "it downgrades https to http",
-        });
-    }
-    Ok(url)
 }
 
 /// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed with.
@@ -228,7 +202,7 @@ impl BlobClient {
             .body(Body::Bytes(b""))
             .scope(push_scope(repository));
         let resp = self.pipeline.send(req)?.expect(&[202])?;
-        let session = session_from(&self.pipeline, repository, &resp, 0);
+        let session = session_from(repository, &resp, 0);
         drop(resp);
         session
     }
@@ -331,7 +305,7 @@ impl BlobClient {
             });
         }
         let resp = resp.expect(&[202, 204])?;
-        let next = advance(&self.pipeline, session, &resp, start + sent);
+        let next = advance(session, &resp, start + sent);
         drop(resp);
         next
     }
@@ -350,7 +324,7 @@ impl BlobClient {
         let req = Request::new(Method::GET, session.location.clone())
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[200, 204])?;
-        let session = advance(&self.pipeline, session, &resp, session.offset);
+        let session = advance(session, &resp, session.offset);
         drop(resp);
         let session = session?;
         Ok(UploadStatus {

@@ -3,13 +3,10 @@
 
 use std::time::SystemTime;
 
-use ureq::http::Method;
-use url::Url;
-
 use super::Secret;
 use crate::error::{Error, Result};
+use crate::http::{Method, Request, Transport, Url, form_urlencode};
 use crate::options::ClientOptions;
-use crate::pipeline::transport::{Request, Transport};
 
 pub(crate) const API_VERSION: &str = "2021-07-01";
 const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
@@ -110,7 +107,7 @@ pub struct AuthenticationClient {
 impl AuthenticationClient {
     /// A client for the registry at `endpoint` (e.g. `https://myregistry.azurecr.io`).
     pub fn new(endpoint: &str, options: ClientOptions) -> Result<Self> {
-        let endpoint = crate::pipeline::parse_endpoint(endpoint, &options)?;
+        let endpoint = crate::http::parse_endpoint(endpoint, options.allow_http)?;
         Ok(AuthenticationClient {
             transport: Transport::new(&options)?,
             endpoint,
@@ -172,9 +169,7 @@ fn post_form(
     let url = endpoint
         .join(&format!("{path}?api-version={API_VERSION}"))
         .map_err(|e| Error::Config(format!("cannot build token URL: {e}")))?;
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
+    let body = form_urlencode(form);
     let mut req = Request::new(Method::POST, url)
         .header("Accept", "application/json")
         .form(body.as_bytes());

@@ -4,13 +4,11 @@
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use ureq::http::Method;
-use url::Url;
 
 use super::Secret;
 use super::cache::Cached;
 use crate::error::{Error, Result};
-use crate::pipeline::transport::{Request, Transport};
+use crate::http::{Method, Request, Transport, Url};
 
 /// Tokens without `expires_in` or `exp` are valid this long (the distribution spec's default).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
@@ -40,14 +38,11 @@ pub(crate) fn fetch_token(
     basic: Option<(&str, &Secret)>,
 ) -> Result<Cached> {
     let mut url = realm.clone();
-    {
-        let mut q = url.query_pairs_mut();
-        if let Some(s) = service {
-            q.append_pair("service", s);
-        }
-        for s in scopes {
-            q.append_pair("scope", s);
-        }
+    if let Some(s) = service {
+        url.append_pair("service", s);
+    }
+    for s in scopes {
+        url.append_pair("scope", s);
     }
     let auth = basic.map(|(u, p)| basic_header(u, p));
     let mut req = Request::new(Method::GET, url).header("Accept", "application/json");

@@ -10,6 +10,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::atomic_file;
 use crate::digest::{Digest, DigestReader};
 use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, ImageIndex};
@@ -50,7 +51,7 @@ impl Layout {
         fs::create_dir_all(root.join("blobs"))?;
         let layout = Layout { root };
         if !layout.root.join(LAYOUT_FILE).exists() {
-            write_atomic(
+            atomic_file::write_bytes(
                 &layout.root.join(LAYOUT_FILE),
                 br#"{"imageLayoutVersion":"1.0.0"}"#,
             )?;
@@ -122,15 +123,10 @@ impl Layout {
         fill: impl FnOnce(&mut File) -> Result<u64>,
     ) -> Result<u64> {
         let target = self.blob_path(digest);
-        let dir = target
-            .parent()
-            .ok_or_else(|| Error::Config("blob path has no parent".into()))?;
-        fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        let written = fill(tmp.as_file_mut())?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&target).map_err(|e| Error::Io(e.error))?;
-        Ok(written)
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        atomic_file::write_with(&target, fill)
     }
 
     /// Writes bytes as a blob and returns their digest.
@@ -194,7 +190,7 @@ impl Layout {
 
     fn write_index(&self, index: &ImageIndex) -> Result<()> {
         let bytes = serde_json::to_vec(index).map_err(|e| Error::decode("index.json", e))?;
-        write_atomic(&self.root.join(INDEX_FILE), &bytes)
+        atomic_file::write_bytes(&self.root.join(INDEX_FILE), &bytes)
     }
 
     /// Adds `descriptor` to `index.json` under `name` (the `org.opencontainers.image.ref.name`
@@ -278,17 +274,6 @@ pub(crate) fn copy_large(reader: &mut impl Read, writer: &mut impl Write) -> io:
         writer.write_all(&buf[..n])?;
         total += n as u64;
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Config("path has no parent".into()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| Error::Io(e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -14,14 +14,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use url::Url;
-
-use super::transport::Transport;
+use super::scope::{covers, normalize_scope};
 use crate::credential::cache::{Cached, TokenCache, jwt_expiry};
 use crate::credential::challenge::Challenge;
-use crate::credential::{Credential, Kind, acr, docker};
+use crate::credential::{Credential, Kind, Secret, acr, docker};
 use crate::error::{Error, Result};
-use crate::options::Audience;
+use crate::http::{Transport, Url, is_loopback};
+use crate::options::{Audience, ClientOptions};
+use crate::redact;
 
 /// Access tokens are renewed this long before they expire.
 const ACCESS_MARGIN: Duration = Duration::from_secs(30);
@@ -49,6 +49,8 @@ pub(crate) struct AuthPolicy {
     endpoint: Url,
     credential: Credential,
     audience: Audience,
+    /// Token realms may be plain http (not only on loopback).
+    allow_http: bool,
     state: Mutex<State>,
     cache: TokenCache,
 }
@@ -58,11 +60,12 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 impl AuthPolicy {
-    pub(crate) fn new(endpoint: Url, credential: Credential, audience: Audience) -> Self {
+    pub(crate) fn new(endpoint: Url, credential: Credential, options: &ClientOptions) -> Self {
         AuthPolicy {
             endpoint,
             credential,
-            audience,
+            audience: options.audience.clone(),
+            allow_http: options.allow_http,
             state: Mutex::default(),
             cache: TokenCache::default(),
         }
@@ -144,7 +147,7 @@ impl AuthPolicy {
         })?;
         let service = challenge
             .service()
-            .unwrap_or_else(|| self.endpoint.host_str().unwrap_or(""))
+            .unwrap_or_else(|| self.endpoint.host_str())
             .to_string();
         let asked = asked.map(normalize_scope);
         let challenged = challenge.scope().map(normalize_scope);
@@ -180,12 +183,7 @@ impl AuthPolicy {
     }
 
     /// An access token for `scope`, cached.
-    fn token(
-        &self,
-        transport: &Transport,
-        bearer: &Bearer,
-        scope: &str,
-    ) -> Result<crate::credential::Secret> {
+    fn token(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Secret> {
         let key = access_key(&bearer.service, scope);
         self.cache.get_or_fetch(&key, ACCESS_MARGIN, || {
             self.fetch_access(transport, bearer, scope)
@@ -207,7 +205,7 @@ impl AuthPolicy {
                     )?;
                     Ok(cached_access(t))
                 } else {
-                    self.check_realm(&bearer.realm, transport)?;
+                    self.check_realm(&bearer.realm)?;
                     docker::fetch_token(
                         transport,
                         &bearer.realm,
@@ -218,7 +216,7 @@ impl AuthPolicy {
                 }
             }
             Kind::Basic { username, password } => {
-                self.check_realm(&bearer.realm, transport)?;
+                self.check_realm(&bearer.realm)?;
                 docker::fetch_token(
                     transport,
                     &bearer.realm,
@@ -297,14 +295,15 @@ impl AuthPolicy {
     }
 
     /// A realm must not downgrade to plain http (credentials would travel in clear).
-    fn check_realm(&self, realm: &Url, transport: &Transport) -> Result<()> {
+    fn check_realm(&self, realm: &Url) -> Result<()> {
         match realm.scheme() {
             "https" => Ok(()),
-            "http" if super::is_loopback(realm) || transport.options().allow_http => Ok(()),
+            "http" if is_loopback(realm) || self.allow_http => Ok(()),
             _ => Err(Error::auth(
                 format!(
-                    "refusing the token realm {}: credentials would travel unencrypted (set ClientOptions::allow_http to allow it)",
-                    super::redact::url(realm)
+                    "refusing the token realm {}: credentials would travel unencrypted (set \
+                     ClientOptions::allow_http to allow it)",
+                    redact::url(realm.as_str())
                 ),
                 None,
             )),
@@ -312,80 +311,12 @@ impl AuthPolicy {
     }
 }
 
-/// A scope string in canonical form: actions sorted and deduplicated within each scope, scopes sorted.
-/// Registries list actions in any order (distribution: `push,pull` or `pull,push` at random), and the
-/// token cache must not fetch twice for the same rights.
-pub(crate) fn normalize_scope(scope: &str) -> String {
-    let mut scopes: Vec<String> = scope
-        .split_whitespace()
-        .map(|one| match one.rsplit_once(':') {
-            Some((resource, actions)) => {
-                let mut a: Vec<&str> = actions.split(',').filter(|x| !x.is_empty()).collect();
-                a.sort_unstable();
-                a.dedup();
-                format!("{resource}:{}", a.join(","))
-            }
-            None => one.to_string(),
-        })
-        .collect();
-    scopes.sort_unstable();
-    scopes.dedup();
-    scopes.join(" ")
-}
-
-/// True when every scope of `wanted` is granted by some scope of `have` (same resource, `*` or a superset
-/// of the actions). Both normalized.
-fn covers(have: &str, wanted: &str) -> bool {
-    let parse = |s: &str| -> Vec<(String, Vec<String>)> {
-        s.split_whitespace()
-            .filter_map(|one| one.rsplit_once(':'))
-            .map(|(r, a)| (r.to_string(), a.split(',').map(str::to_string).collect()))
-            .collect()
-    };
-    let have = parse(have);
-    let wanted = parse(wanted);
-    !wanted.is_empty()
-        && wanted.iter().all(|(resource, actions)| {
-            have.iter().any(|(r, a)| {
-                r == resource
-                    && (a.iter().any(|x| x == "*") || actions.iter().all(|x| a.contains(x)))
-            })
-        })
-}
-
 fn access_key(service: &str, scope: &str) -> String {
     format!("access\n{service}\n{scope}")
 }
 
-fn cached_access(token: crate::credential::Secret) -> Cached {
+fn cached_access(token: Secret) -> Cached {
     let expires_at =
         jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
     Cached { token, expires_at }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_normalize_and_cover() {
-        assert_eq!(
-            normalize_scope("repository:a:push,pull"),
-            "repository:a:pull,push"
-        );
-        assert_eq!(
-            normalize_scope("repository:b:pull repository:a:push,pull,pull"),
-            "repository:a:pull,push repository:b:pull"
-        );
-        assert_eq!(normalize_scope("registry:catalog:*"), "registry:catalog:*");
-        assert!(covers("repository:a:pull,push", "repository:a:pull"));
-        assert!(covers("repository:a:*", "repository:a:delete"));
-        assert!(!covers("repository:a:pull", "repository:a:pull,push"));
-        assert!(!covers("repository:a:pull,push", "repository:b:pull"));
-        assert!(covers(
-            "repository:a:pull,push repository:b:pull",
-            "repository:b:pull repository:a:push"
-        ));
-        assert!(!covers("repository:a:pull", ""));
-    }
 }

@@ -2,9 +2,9 @@
 //! ACR has them too, but its `/acr/v1` listings ([`Client::list_repositories`], [`Client::list_tags`])
 //! carry properties and ordering; these are for every other registry.
 
-use crate::client::Client;
-use crate::error::{Error, Result};
-use crate::pager::Pager;
+use super::Client;
+use super::pager::{Pager, first_page};
+use crate::error::Error;
 use crate::pipeline::repository_scope;
 use crate::reference::validate_repository;
 
@@ -32,32 +32,6 @@ struct TagNames {
     tags: Option<Vec<String>>,
 }
 
-fn first(path: &str, options: &ListNamesOptions) -> Result<String> {
-    if options.page_size == Some(0) {
-        return Err(Error::invalid(
-            "page size",
-            "0",
-            "a page size is at least 1",
-        ));
-    }
-    if let Some(c) = &options.continuation {
-        return Ok(c.clone());
-    }
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(n) = options.page_size {
-        q.append_pair("n", &n.to_string());
-    }
-    if let Some(l) = &options.last {
-        q.append_pair("last", l);
-    }
-    let q = q.finish();
-    Ok(if q.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{q}")
-    })
-}
-
 impl Client {
     /// The repository names of any registry (`GET /v2/_catalog`), lazily, page by page.
     ///
@@ -74,7 +48,12 @@ impl Client {
         Pager::new(
             self.pipeline.clone(),
             path,
-            first(path, &options),
+            first_page(
+                path,
+                options.page_size,
+                options.continuation.as_deref(),
+                &[("last", options.last.as_deref())],
+            ),
             "registry:catalog:*".into(),
             |b| {
                 let c: Catalog =
@@ -94,7 +73,14 @@ impl Client {
     /// ```
     pub fn list_tag_names(&self, repository: &str, options: ListNamesOptions) -> Pager<String> {
         let path = format!("/v2/{repository}/tags/list");
-        let start = validate_repository(repository).and_then(|()| first(&path, &options));
+        let start = validate_repository(repository).and_then(|()| {
+            first_page(
+                &path,
+                options.page_size,
+                options.continuation.as_deref(),
+                &[("last", options.last.as_deref())],
+            )
+        });
         Pager::new(
             self.pipeline.clone(),
             &path,

@@ -1,8 +1,26 @@
-//! [`Client`]: the registry client. Metadata operations (`/acr/v1`, ACR only) live in
-//! [`crate::metadata`]; manifest operations (`/v2`, every registry) in [`crate::manifests`]; blobs in
-//! [`BlobClient`], which shares this client's pipeline and token cache.
+//! [`Client`]: the registry client, one method per operation.
+//!
+//! | file | operations |
+//! |---|---|
+//! | `acr.rs` | ACR's `/acr/v1` metadata: list, read, update, delete repositories, tags, manifests |
+//! | `v2.rs` | `/v2/{name}/manifests`: get, exists, upload, delete (every registry) |
+//! | `catalog.rs` | `/v2/_catalog` and `/v2/{name}/tags/list` (every registry) |
+//! | `referrers.rs` | `/v2/{name}/referrers/{digest}`, with the tag-schema fallback |
+//! | `pager.rs` | [`Pager`](crate::Pager): listings as iterators, where a listing starts |
+//!
+//! Blobs are [`BlobClient`](crate::BlobClient)'s, which shares this client's pipeline and token
+//! cache ([`Client::blob_client`]).
 
-use crate::blob::BlobClient;
+mod acr;
+mod catalog;
+pub mod pager;
+mod referrers;
+mod v2;
+
+pub use acr::{ListManifestsOptions, ListRepositoriesOptions, ListTagsOptions};
+pub use catalog::ListNamesOptions;
+pub use v2::{GetManifestOptions, MAX_MANIFEST_SIZE, ManifestInfo, ManifestResponse};
+
 use crate::credential::Credential;
 use crate::error::Result;
 use crate::options::ClientOptions;
@@ -19,7 +37,7 @@ use crate::pipeline::Pipeline;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub(crate) pipeline: Pipeline,
+    pipeline: Pipeline,
 }
 
 impl Client {
@@ -36,10 +54,8 @@ impl Client {
         self.pipeline.endpoint().as_str()
     }
 
-    /// A [`BlobClient`] for the same registry, sharing this client's connections and tokens.
-    pub fn blob_client(&self) -> BlobClient {
-        BlobClient {
-            pipeline: self.pipeline.clone(),
-        }
+    /// The pipeline, for the layers above (blobs, images) that share it.
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
     }
 }

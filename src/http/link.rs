@@ -1,11 +1,12 @@
-//! Next-page links: `Link: </acr/v1/_catalog?last=x&n=2>; rel="next"`, resolved against the endpoint and
-//! refused when they point at another origin.
+//! Next-page links: `Link: </acr/v1/_catalog?last=x&n=2>; rel="next"`, resolved against the
+//! endpoint and refused when they point at another origin.
 
-use url::Url;
-
+use super::Url;
 use crate::error::{Error, Result};
+use crate::redact;
 
-/// The `rel="next"` target of a `Link` header, resolved against `base`. `Ok(None)` when there is none.
+/// The `rel="next"` target of a `Link` header, resolved against `base`. `Ok(None)` when there is
+/// none.
 pub(crate) fn next_link(header: Option<&str>, base: &Url) -> Result<Option<Url>> {
     let Some(header) = header else {
         return Ok(None);
@@ -31,7 +32,7 @@ pub(crate) fn next_link(header: Option<&str>, base: &Url) -> Result<Option<Url>>
         if url.origin() != base.origin() {
             return Err(Error::Redirect {
                 what: "next-page link",
-                url: super::redact::url(&url),
+                url: redact::url(url.as_str()),
                 reason: "it points at another origin than the registry",
             });
         }

@@ -1,5 +1,5 @@
-//! The manifest operations of [`Client`] (`/v2/{name}/manifests/{reference}`, every registry): fetch,
-//! check for existence, upload. Deletion is [`Client::delete_manifest`], beside the other deletions.
+//! The manifest operations of [`Client`] (`/v2/{name}/manifests/{reference}`, every registry):
+//! fetch, check for existence, upload, delete.
 //!
 //! What this does that the Go SDK leaves to the caller:
 //!
@@ -16,13 +16,12 @@
 //! The manifest is returned as the registry's bytes ([`ManifestResponse::bytes`]) because a digest is
 //! over the exact bytes; [`ManifestResponse::manifest`] parses them into the typed [`Manifest`].
 
-use ureq::http::Method;
-
-use crate::client::Client;
+use super::Client;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, Result};
+use crate::http::{Body, Method, Request, Response};
 use crate::manifest::{DEFAULT_ACCEPT, Descriptor, Manifest, media_type};
-use crate::pipeline::{Body, Request, Response, repository_scope};
+use crate::pipeline::repository_scope;
 use crate::reference::{TagOrDigest, validate_repository};
 
 /// The largest manifest this client reads or writes: 4 MiB, as ACR, containerd and the other Azure
@@ -180,7 +179,11 @@ impl Client {
     /// }
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
-    pub fn get_manifest(&self, repository: &str, reference: &str) -> Result<ManifestResponse> {
+    pub fn get_manifest(
+        &self,
+        repository: &str,
+        reference: impl AsRef<str>,
+    ) -> Result<ManifestResponse> {
         self.get_manifest_with(repository, reference, GetManifestOptions::default())
     }
 
@@ -198,11 +201,11 @@ impl Client {
     pub fn get_manifest_with(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
         options: GetManifestOptions,
     ) -> Result<ManifestResponse> {
         validate_repository(repository)?;
-        let reference = TagOrDigest::parse(reference)?;
+        let reference = TagOrDigest::parse(reference.as_ref())?;
         let accept = accept_header(&options)?;
         let url = self.pipeline.url(&manifest_path(repository, &reference))?;
         let req = Request::new(Method::GET, url)
@@ -259,10 +262,10 @@ impl Client {
     pub fn manifest_exists(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
     ) -> Result<Option<ManifestInfo>> {
         validate_repository(repository)?;
-        let parsed = TagOrDigest::parse(reference)?;
+        let parsed = TagOrDigest::parse(reference.as_ref())?;
         let url = self.pipeline.url(&manifest_path(repository, &parsed))?;
         let req = Request::new(Method::HEAD, url)
             .header("Accept", DEFAULT_ACCEPT.join(", "))
@@ -295,7 +298,7 @@ impl Client {
                 media_type,
                 size,
             })),
-            _ => match self.get_manifest(repository, reference) {
+            _ => match self.get_manifest(repository, &parsed) {
                 Ok(m) => Ok(Some(ManifestInfo {
                     size: m.bytes.len() as u64,
                     digest: m.digest,
@@ -328,12 +331,12 @@ impl Client {
     pub fn upload_manifest(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest> {
         validate_repository(repository)?;
-        let reference = TagOrDigest::parse(reference)?;
+        let reference = TagOrDigest::parse(reference.as_ref())?;
         check_media_type(media_type)?;
         if bytes.len() as u64 > MAX_MANIFEST_SIZE {
             return Err(Error::invalid(
@@ -398,7 +401,7 @@ impl Client {
     pub fn upload_manifest_typed(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
         manifest: &Manifest,
     ) -> Result<Digest> {
         self.upload_manifest(
@@ -407,5 +410,56 @@ impl Client {
             &manifest.to_bytes(),
             manifest.media_type(),
         )
+    }
+
+    /// Deletes a manifest and every tag that points at it (`DELETE /v2/{name}/manifests/{digest}`, every
+    /// registry). Unlike the Go SDK this also takes a tag, resolved to its digest first (distribution
+    /// refuses deletion by tag). A manifest that does not exist counts as deleted.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// client.delete_manifest("hello-world", "v1")?;          // by tag
+    /// client.delete_manifest("hello-world", "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn delete_manifest(&self, repository: &str, reference: impl AsRef<str>) -> Result<()> {
+        validate_repository(repository)?;
+        let digest = match TagOrDigest::parse(reference.as_ref())? {
+            TagOrDigest::Digest(d) => d,
+            TagOrDigest::Tag(tag) => match self.resolve_tag(repository, &tag) {
+                Ok(d) => d,
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e),
+            },
+        };
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/manifests/{digest}"))?;
+        let req = Request::new(Method::DELETE, url).scope(repository_scope(repository, "delete"));
+        let resp = self.pipeline.send(req)?;
+        match resp.status {
+            200 | 202 | 204 | 404 => Ok(()),
+            _ => Err(resp.into_error()),
+        }
+    }
+
+    /// The digest a tag points at (`HEAD /v2/{name}/manifests/{tag}`, every registry).
+    fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Digest> {
+        let url = self
+            .pipeline
+            .url(&format!("/v2/{repository}/manifests/{tag}"))?;
+        let req = Request::new(Method::HEAD, url)
+            .header("Accept", DEFAULT_ACCEPT.join(", "))
+            .scope(repository_scope(repository, "pull"));
+        let resp = self.pipeline.send(req)?.expect(&[200])?;
+        let digest = resp.header("docker-content-digest").ok_or_else(|| {
+            Error::decode(
+                "manifest headers",
+                "the registry sent no Docker-Content-Digest",
+            )
+        })?;
+        // a bad header is the registry's fault, not the caller's: a decode error, not invalid input
+        Digest::parse(digest.trim()).map_err(|e| Error::decode("Docker-Content-Digest", e))
     }
 }

@@ -2,13 +2,12 @@
 //! attestations), through `GET /v2/{name}/referrers/{digest}`, or, on registries without that API, the
 //! tag-schema fallback: an index stored under the tag `sha256-<hex>`.
 
-use ureq::http::Method;
-
-use crate::client::Client;
+use super::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::http::{Method, Request, link, query_of};
 use crate::manifest::{Descriptor, ImageIndex, Manifest, media_type};
-use crate::pipeline::{Request, link, repository_scope};
+use crate::pipeline::repository_scope;
 use crate::reference::validate_repository;
 
 const INDEX_LIMIT: u64 = 4 * 1024 * 1024;
@@ -37,11 +36,8 @@ impl Client {
     ) -> Result<Vec<Descriptor>> {
         validate_repository(repository)?;
         let mut path = format!("/v2/{repository}/referrers/{digest}");
-        if let Some(t) = artifact_type {
-            let q = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("artifactType", t)
-                .finish();
-            path = format!("{path}?{q}");
+        if artifact_type.is_some() {
+            path = format!("{path}?{}", query_of(&[("artifactType", artifact_type)]));
         }
         let mut url = self.pipeline.url(&path)?;
         let mut out = Vec::new();

@@ -1,4 +1,5 @@
-//! When to retry and how long to wait: exponential backoff with jitter, `Retry-After` honoured and capped.
+//! When to retry and how long to wait: exponential backoff with jitter, `Retry-After` honoured
+//! and capped.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -27,47 +28,17 @@ pub(crate) fn delay(options: &RetryOptions, attempt: u32, retry_after: Option<&s
     base.mul_f64(factor).min(options.max_delay)
 }
 
-/// `Retry-After`: delta-seconds or an HTTP date.
+/// `Retry-After`: delta-seconds or an HTTP date (any of RFC 9110's three formats).
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = parse_http_date(v)?;
+    let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
-}
-
-/// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: u32 = parts[1].parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[2])? as u32
-        + 1;
-    let year: i64 = parts[3]
-        .parse()
-        .ok()
-        .filter(|y| (1970..=9999).contains(y))?;
-    let hms: Vec<u64> = parts[4]
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = crate::models::days_from_civil(year, month, day);
-    let secs = days.checked_mul(86_400)? + (hms[0] * 3600 + hms[1] * 60 + hms[2]) as i64;
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -77,18 +48,23 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
-            784_111_777
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
+        // RFC 9110's three formats, all in the past
+        for past in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_retry_after(past), Some(Duration::ZERO), "{past}");
+        }
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        let d = parse_retry_after(&later).unwrap();
+        assert!(
+            d > Duration::from_secs(3500) && d <= Duration::from_secs(3600),
+            "{d:?}"
         );
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(
-            parse_http_date("Sun, 06 Nov 9223372036854775807 08:49:37 GMT"),
+            parse_retry_after("Sun, 06 Nov 9223372036854775807 08:49:37 GMT"),
             None,
             "no overflow"
         );

@@ -1,23 +1,23 @@
-//! The ACR metadata operations of [`Client`] (`/acr/v1`, Azure Container Registry only): list, read,
-//! update and delete repositories, tags and manifests. Manifest deletion uses `/v2` and works on every
-//! registry.
+//! The ACR metadata operations of [`Client`] (`/acr/v1`, Azure Container Registry only): list,
+//! read, update and delete repositories, tags and manifests. Manifest deletion uses `/v2` and works
+//! on every registry: it is in `v2.rs`.
 
-use ureq::http::Method;
-
-use crate::client::Client;
+use super::Client;
+use super::pager::{Pager, first_page};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::http::{Body, Method, Request, encode_segment};
 use crate::models::{
     ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, DeleteRepositoryResult,
     ManifestAttributes, ManifestList, ManifestWriteableProperties, RepositoryList,
     RepositoryProperties, RepositoryWriteableProperties, TagAttributes, TagList,
     TagWriteableProperties,
 };
-use crate::pager::Pager;
-use crate::pipeline::{Body, Request, encode_segment, repository_scope};
+use crate::pipeline::repository_scope;
 use crate::reference::{TagOrDigest, validate_repository, validate_tag};
 
 const API_VERSION: &str = crate::credential::acr::API_VERSION;
+/// Metadata answers are read up to this size.
 const JSON_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Options of [`Client::list_repositories`].
@@ -59,30 +59,8 @@ pub struct ListManifestsOptions {
     pub continuation: Option<String>,
 }
 
-fn query(pairs: &[(&str, Option<String>)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        if let Some(v) = v {
-            s.append_pair(k, v);
-        }
-    }
-    s.append_pair("api-version", API_VERSION);
-    s.finish()
-}
-
 fn decode<T: serde::de::DeserializeOwned>(what: &'static str) -> impl Fn(&[u8]) -> Result<T> {
     move |b| serde_json::from_slice(b).map_err(|e| Error::decode(what, e))
-}
-
-fn check_page_size(n: Option<u32>) -> Result<()> {
-    match n {
-        Some(0) => Err(Error::invalid(
-            "page size",
-            "0",
-            "a page size is at least 1",
-        )),
-        _ => Ok(()),
-    }
 }
 
 impl Client {
@@ -127,17 +105,15 @@ impl Client {
     /// ```
     pub fn list_repositories(&self, options: ListRepositoriesOptions) -> Pager<String> {
         let path = "/acr/v1/_catalog";
-        let first = match (&options.continuation, check_page_size(options.page_size)) {
-            (_, Err(e)) => Err(e),
-            (Some(c), _) => Ok(c.clone()),
-            (None, _) => Ok(format!(
-                "{path}?{}",
-                query(&[
-                    ("n", options.page_size.map(|n| n.to_string())),
-                    ("last", options.last.clone())
-                ])
-            )),
-        };
+        let first = first_page(
+            path,
+            options.page_size,
+            options.continuation.as_deref(),
+            &[
+                ("last", options.last.as_deref()),
+                ("api-version", Some(API_VERSION)),
+            ],
+        );
         Pager::new(
             self.pipeline.clone(),
             path,
@@ -243,24 +219,20 @@ impl Client {
     /// ```
     pub fn list_tags(&self, repository: &str, options: ListTagsOptions) -> Pager<TagAttributes> {
         let path = Self::acr_path(repository, "/_tags");
-        let first = validate_repository(repository)
-            .and_then(|()| check_page_size(options.page_size))
-            .map(|()| {
-                options.continuation.clone().unwrap_or_else(|| {
-                    format!(
-                        "{path}?{}",
-                        query(&[
-                            ("n", options.page_size.map(|n| n.to_string())),
-                            ("last", options.last.clone()),
-                            (
-                                "orderby",
-                                options.order_by.map(|o| o.as_query_value().to_string())
-                            ),
-                            ("digest", options.digest.as_ref().map(Digest::to_string)),
-                        ])
-                    )
-                })
-            });
+        let digest = options.digest.as_ref().map(Digest::as_str);
+        let first = validate_repository(repository).and_then(|()| {
+            first_page(
+                &path,
+                options.page_size,
+                options.continuation.as_deref(),
+                &[
+                    ("last", options.last.as_deref()),
+                    ("orderby", options.order_by.map(|o| o.as_query_value())),
+                    ("digest", digest),
+                    ("api-version", Some(API_VERSION)),
+                ],
+            )
+        });
         let scope = repository_scope(repository, "metadata_read");
         Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
             decode::<TagList>("tag list")(b).map(|l| l.tags)
@@ -360,23 +332,18 @@ impl Client {
         options: ListManifestsOptions,
     ) -> Pager<ManifestAttributes> {
         let path = Self::acr_path(repository, "/_manifests");
-        let first = validate_repository(repository)
-            .and_then(|()| check_page_size(options.page_size))
-            .map(|()| {
-                options.continuation.clone().unwrap_or_else(|| {
-                    format!(
-                        "{path}?{}",
-                        query(&[
-                            ("n", options.page_size.map(|n| n.to_string())),
-                            ("last", options.last.clone()),
-                            (
-                                "orderby",
-                                options.order_by.map(|o| o.as_query_value().to_string())
-                            ),
-                        ])
-                    )
-                })
-            });
+        let first = validate_repository(repository).and_then(|()| {
+            first_page(
+                &path,
+                options.page_size,
+                options.continuation.as_deref(),
+                &[
+                    ("last", options.last.as_deref()),
+                    ("orderby", options.order_by.map(|o| o.as_query_value())),
+                    ("api-version", Some(API_VERSION)),
+                ],
+            )
+        });
         let scope = repository_scope(repository, "metadata_read");
         Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
             decode::<ManifestList>("manifest list")(b).map(|l| l.attributes)
@@ -396,9 +363,9 @@ impl Client {
     pub fn get_manifest_properties(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
     ) -> Result<ArtifactManifestProperties> {
-        let digest = self.metadata_digest(repository, reference)?;
+        let digest = self.metadata_digest(repository, reference.as_ref())?;
         let path = Self::acr_path(
             repository,
             &format!("/_manifests/{}", encode_segment(digest.as_str())),
@@ -427,10 +394,10 @@ impl Client {
     pub fn update_manifest_properties(
         &self,
         repository: &str,
-        reference: &str,
+        reference: impl AsRef<str>,
         properties: &ManifestWriteableProperties,
     ) -> Result<ArtifactManifestProperties> {
-        let digest = self.metadata_digest(repository, reference)?;
+        let digest = self.metadata_digest(repository, reference.as_ref())?;
         let body = serde_json::to_vec(properties).map_err(|e| Error::decode("properties", e))?;
         let path = Self::acr_path(
             repository,
@@ -446,38 +413,6 @@ impl Client {
         )
     }
 
-    /// Deletes a manifest and every tag that points at it (`DELETE /v2/{name}/manifests/{digest}`, every
-    /// registry). Unlike the Go SDK this also takes a tag, resolved to its digest first (distribution
-    /// refuses deletion by tag). A manifest that does not exist counts as deleted.
-    ///
-    /// ```no_run
-    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// client.delete_manifest("hello-world", "v1")?;          // by tag
-    /// client.delete_manifest("hello-world", "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")?;
-    /// # Ok::<(), azcontainerregistry::Error>(())
-    /// ```
-    pub fn delete_manifest(&self, repository: &str, reference: &str) -> Result<()> {
-        validate_repository(repository)?;
-        let digest = match TagOrDigest::parse(reference)? {
-            TagOrDigest::Digest(d) => d,
-            TagOrDigest::Tag(tag) => match self.resolve_tag(repository, &tag) {
-                Ok(d) => d,
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) => return Err(e),
-            },
-        };
-        let url = self
-            .pipeline
-            .url(&format!("/v2/{repository}/manifests/{digest}"))?;
-        let req = Request::new(Method::DELETE, url).scope(repository_scope(repository, "delete"));
-        let resp = self.pipeline.send(req)?;
-        match resp.status {
-            200 | 202 | 204 | 404 => Ok(()),
-            _ => Err(resp.into_error()),
-        }
-    }
-
     /// A digest for the metadata API: the reference itself, or the tag's digest from its ACR properties.
     fn metadata_digest(&self, repository: &str, reference: &str) -> Result<Digest> {
         validate_repository(repository)?;
@@ -485,24 +420,5 @@ impl Client {
             TagOrDigest::Digest(d) => Ok(d),
             TagOrDigest::Tag(tag) => Ok(self.get_tag_properties(repository, &tag)?.tag.digest),
         }
-    }
-
-    /// The digest a tag points at (`HEAD /v2/{name}/manifests/{tag}`, every registry).
-    pub(crate) fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Digest> {
-        let url = self
-            .pipeline
-            .url(&format!("/v2/{repository}/manifests/{tag}"))?;
-        let req = Request::new(Method::HEAD, url)
-            .header("Accept", crate::manifest::DEFAULT_ACCEPT.join(", "))
-            .scope(repository_scope(repository, "pull"));
-        let resp = self.pipeline.send(req)?.expect(&[200])?;
-        let digest = resp.header("docker-content-digest").ok_or_else(|| {
-            Error::decode(
-                "manifest headers",
-                "the registry sent no Docker-Content-Digest",
-            )
-        })?;
-        // a bad header is the registry's fault, not the caller's: a decode error, not invalid input
-        Digest::parse(digest.trim()).map_err(|e| Error::decode("Docker-Content-Digest", e))
     }
 }

@@ -10,11 +10,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use ureq::http::Method;
-use url::Url;
-
 use crate::error::{Error, Result};
-use crate::pipeline::{Pipeline, Request, link};
+use crate::http::{Method, Request, Url, link, query_of};
+use crate::pipeline::Pipeline;
+use crate::redact;
 
 /// List pages are read up to this size.
 const PAGE_LIMIT: u64 = 16 * 1024 * 1024;
@@ -130,7 +129,7 @@ impl<T> Pager<T> {
         if url.origin() != self.pipeline.endpoint().origin() {
             return Err(Error::Redirect {
                 what: "continuation",
-                url: crate::pipeline::redact_url(&url),
+                url: redact::url(url.as_str()),
                 reason: "it points at another origin than the registry",
             });
         }
@@ -218,8 +217,34 @@ impl<T> Iterator for Pages<T> {
 }
 
 fn path_and_query(u: &Url) -> String {
-    match u.query() {
-        Some(q) => format!("{}?{q}", u.path()),
-        None => u.path().to_string(),
+    u.path_and_query().to_string()
+}
+
+/// Where a listing at `path` starts: the `continuation` when there is one, else `path` with the
+/// page size (`n`) and `params` (left out when `None`) as its query. A page size of 0 is refused.
+pub(crate) fn first_page(
+    path: &str,
+    page_size: Option<u32>,
+    continuation: Option<&str>,
+    params: &[(&str, Option<&str>)],
+) -> Result<String> {
+    if page_size == Some(0) {
+        return Err(Error::invalid(
+            "page size",
+            "0",
+            "a page size is at least 1",
+        ));
     }
+    if let Some(c) = continuation {
+        return Ok(c.to_string());
+    }
+    let n = page_size.map(|n| n.to_string());
+    let mut pairs = vec![("n", n.as_deref())];
+    pairs.extend_from_slice(params);
+    let query = query_of(&pairs);
+    Ok(if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    })
 }

@@ -1,0 +1,271 @@
+//! Azure AD (Entra ID) sign-in through `azure_identity`, without an async runtime.
+//!
+//! `azure_identity` credentials are `async` and, by default, send their requests with `reqwest` on tokio.
+//! This crate builds them without either: every request goes through [`UreqTransport`], an
+//! `azure_core` HTTP client on the crate's own blocking transport, and every token is awaited with
+//! `futures_executor::block_on` on the calling thread. `az` is run with `std::process`. A plain
+//! `fn main()` is all it takes.
+//!
+//! | constructor | identity |
+//! |---|---|
+//! | [`Credential::azure_default`] | the first of: environment client secret, workload identity, managed identity, Azure CLI |
+//! | [`Credential::azure_client_secret`] | a service principal and its secret |
+//! | [`Credential::azure_workload_identity`] | a Kubernetes workload identity (`AZURE_FEDERATED_TOKEN_FILE`) |
+//! | [`Credential::azure_managed_identity`] | the managed identity of the Azure host (IMDS, App Service) |
+//! | [`Credential::azure_cli`] | the account `az login` signed in |
+//! | [`Credential::azure`] | any `azure_core` [`TokenCredential`](AzTokenCredential) you built yourself |
+//!
+//! To build an `azure_identity` credential yourself, give it this crate's transport with
+//! [`UreqTransport::client_options`]: without `reqwest`, `azure_core` has no transport of its own and its
+//! default `ClientOptions` panic when a credential is constructed.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use azcontainerregistry::credential::azure::UreqTransport;
+//! use azcontainerregistry::Credential;
+//! use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+//!
+//! let transport = UreqTransport::new();
+//! let aad = ClientSecretCredential::new(
+//!     "my-tenant",
+//!     "my-client-id".to_string(),
+//!     "my-secret".to_string().into(),
+//!     Some(ClientSecretCredentialOptions { client_options: transport.client_options() }),
+//! )
+//! .map_err(|e| e.to_string())?;
+//! let credential = Credential::azure(aad);
+//! # let _ = credential;
+//! # Ok::<(), String>(())
+//! ```
+
+mod chain;
+mod cli;
+mod transport;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use azure_core::credentials::{AccessToken as AzAccessToken, TokenCredential as AzTokenCredential};
+use azure_identity::{
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+
+pub use chain::{AzureCredentialOptions, AzureDefaultCredential};
+pub use transport::UreqTransport;
+
+use super::{AccessToken, Credential, Secret, TokenCredential};
+use crate::error::{Error, Result};
+use cli::{DEFAULT_CLI_TIMEOUT, azure_cli};
+
+/// The origin of Azure AD in the public cloud, the default authority host.
+pub const AZURE_PUBLIC_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// The origin of the Azure instance metadata service (IMDS), where virtual machines get
+/// managed-identity tokens.
+pub const IMDS_ORIGIN: &str = "http://169.254.169.254";
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The crate's synchronous [`TokenCredential`] over any `azure_core` credential: each token is awaited
+/// with `futures_executor::block_on` on the calling thread.
+#[derive(Clone)]
+pub struct AzureTokenCredential {
+    inner: Arc<dyn AzTokenCredential>,
+}
+
+impl fmt::Debug for AzureTokenCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AzureTokenCredential")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl AzureTokenCredential {
+    /// Wraps an `azure_core` credential.
+    pub fn new(inner: Arc<dyn AzTokenCredential>) -> Self {
+        AzureTokenCredential { inner }
+    }
+
+    /// The wrapped credential.
+    pub fn inner(&self) -> &Arc<dyn AzTokenCredential> {
+        &self.inner
+    }
+}
+
+impl TokenCredential for AzureTokenCredential {
+    fn get_token(&self, scopes: &[&str]) -> Result<AccessToken> {
+        let token: AzAccessToken = futures_executor::block_on(self.inner.get_token(scopes, None))
+            .map_err(|e| {
+            Error::auth(format!("Azure AD sign-in failed: {}", describe(&e)), None)
+        })?;
+        Ok(AccessToken {
+            token: Secret::new(token.token.secret().to_string()),
+            expires_on: SystemTime::from(token.expires_on),
+        })
+    }
+}
+
+/// An `azure_core` error with the messages of its sources that it does not already contain.
+fn describe(e: &azure_core::Error) -> String {
+    let mut text = e.to_string().trim().to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let m = s.to_string();
+        let m = m.trim();
+        if !m.is_empty() && !text.contains(m) {
+            text.push_str(": ");
+            text.push_str(m);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn managed_identity(
+    transport: &UreqTransport,
+    client_id: Option<String>,
+) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
+    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it adds.
+    #[allow(clippy::needless_update)]
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id: client_id.map(UserAssignedId::ClientId),
+        client_options: transport.client_options(),
+        ..Default::default()
+    };
+    let credential = ManagedIdentityCredential::new(Some(options))?;
+    Ok(credential)
+}
+
+fn build_err(what: &str, e: azure_core::Error) -> Error {
+    Error::auth(format!("cannot build the {what}: {}", describe(&e)), None)
+}
+
+/// Azure AD credentials (feature `azure`, on by default).
+impl Credential {
+    /// Any `azure_core` credential, e.g. one of `azure_identity`'s built with
+    /// [`UreqTransport::client_options`]. Tokens are awaited with `futures_executor::block_on`.
+    ///
+    /// *Feature `azure`.*
+    pub fn azure(credential: Arc<dyn AzTokenCredential>) -> Self {
+        Credential::token(AzureTokenCredential::new(credential))
+    }
+
+    /// The default chain ([`AzureDefaultCredential`]): environment client secret, workload identity,
+    /// managed identity, Azure CLI; the first that yields a token is used from then on.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// let client = Client::new("https://myregistry.azurecr.io", Credential::azure_default()?, ClientOptions::default())?;
+    /// # let _ = client;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_default() -> Result<Self> {
+        Self::azure_default_with(AzureCredentialOptions::default())
+    }
+
+    /// The default chain with options: a transport, an authority host, members left out.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::credential::azure::AzureCredentialOptions;
+    /// use azcontainerregistry::Credential;
+    /// let credential = Credential::azure_default_with(AzureCredentialOptions {
+    ///     exclude_azure_cli: true,
+    ///     ..Default::default()
+    /// })?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_default_with(options: AzureCredentialOptions) -> Result<Self> {
+        Ok(Self::azure(AzureDefaultCredential::new(options)?))
+    }
+
+    /// A service principal with a client secret. Respects `AZURE_AUTHORITY_HOST`.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// let credential = azcontainerregistry::Credential::azure_client_secret("my-tenant", "my-client-id", "my-secret")?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_client_secret(
+        tenant_id: &str,
+        client_id: &str,
+        secret: impl Into<Secret>,
+    ) -> Result<Self> {
+        let secret: Secret = secret.into();
+        let credential = ClientSecretCredential::new(
+            tenant_id,
+            client_id.to_string(),
+            secret.expose().to_string().into(),
+            Some(ClientSecretCredentialOptions {
+                client_options: UreqTransport::new().client_options(),
+            }),
+        )
+        .map_err(|e| build_err("client secret credential", e))?;
+        Ok(Self::azure(credential))
+    }
+
+    /// The account signed in to the Azure CLI (`az login`); each token runs `az account get-access-token`
+    /// (at most 10 seconds).
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// let credential = azcontainerregistry::Credential::azure_cli()?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_cli() -> Result<Self> {
+        Ok(Self::azure(
+            azure_cli(DEFAULT_CLI_TIMEOUT).map_err(|e| build_err("Azure CLI credential", e))?,
+        ))
+    }
+
+    /// The managed identity of the Azure host: system-assigned, or the user-assigned identity with this
+    /// client ID.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// let credential = azcontainerregistry::Credential::azure_managed_identity(None)?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_managed_identity(client_id: Option<&str>) -> Result<Self> {
+        let credential = managed_identity(&UreqTransport::new(), client_id.map(str::to_string))
+            .map_err(|e| build_err("managed identity credential", e))?;
+        Ok(Self::azure(credential))
+    }
+
+    /// A Kubernetes workload identity, from `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_TENANT_ID` and
+    /// `AZURE_CLIENT_ID`. Respects `AZURE_AUTHORITY_HOST`.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// let credential = azcontainerregistry::Credential::azure_workload_identity()?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_workload_identity() -> Result<Self> {
+        let credential = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+            credential_options: ClientAssertionCredentialOptions {
+                client_options: UreqTransport::new().client_options(),
+            },
+            ..Default::default()
+        }))
+        .map_err(|e| build_err("workload identity credential", e))?;
+        Ok(Self::azure(credential))
+    }
+}

@@ -1,0 +1,140 @@
+//! An image as a graph: the top manifest, an index's children (all, or the selected platforms),
+//! and every blob they name, read from a registry or a layout through one function.
+
+use std::collections::HashSet;
+
+use super::progress::{ProgressFn, Tracker};
+use crate::error::{Error, Result};
+use crate::manifest::{Descriptor, ImageIndex, Manifest, Platform, media_type};
+
+/// A manifest and the bytes it was read from.
+pub(super) struct Node {
+    pub descriptor: Descriptor,
+    pub bytes: Vec<u8>,
+    pub manifest: Manifest,
+}
+
+/// An image read from somewhere: the top manifest, the children of an index (in order), and every blob.
+pub(super) struct Graph {
+    pub top: Node,
+    pub children: Vec<Node>,
+    pub blobs: Vec<Descriptor>,
+}
+
+impl Graph {
+    /// Progress counters for this image's blobs (sizes from the network: summed without overflow).
+    pub(super) fn tracker(&self, callback: Option<ProgressFn>) -> Tracker {
+        let bytes = self
+            .blobs
+            .iter()
+            .fold(0u64, |sum, b| sum.saturating_add(b.size));
+        Tracker::new(callback, self.blobs.len(), bytes)
+    }
+}
+
+fn blobs_of(manifest: &Manifest) -> Vec<Descriptor> {
+    match manifest {
+        Manifest::Image(m) => std::iter::once(m.config.clone())
+            .chain(m.layers.iter().cloned())
+            .collect(),
+        Manifest::Artifact(a) => a.blobs.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads an image graph with `fetch` (digest or tag → descriptor and bytes), selecting platforms.
+pub(super) fn read_graph(
+    top: (Descriptor, Vec<u8>),
+    platforms: &[Platform],
+    fetch_child: &dyn Fn(&Descriptor) -> Result<Vec<u8>>,
+) -> Result<Graph> {
+    let (descriptor, bytes) = top;
+    let manifest = Manifest::from_bytes(&descriptor.media_type, &bytes)?;
+    let mut top = Node {
+        descriptor,
+        bytes,
+        manifest,
+    };
+    let mut children = Vec::new();
+    if let Manifest::Index(index) = &top.manifest {
+        let selected: Vec<Descriptor> = if platforms.is_empty() {
+            index.manifests.clone()
+        } else {
+            select_platforms(index, platforms)?
+        };
+        for child in &selected {
+            let bytes = fetch_child(child)?;
+            let manifest = Manifest::from_bytes(&child.media_type, &bytes)?;
+            if matches!(manifest, Manifest::Index(_)) {
+                return Err(Error::decode(
+                    "image index",
+                    "nested indexes are not supported",
+                ));
+            }
+            children.push(Node {
+                descriptor: child.clone(),
+                bytes,
+                manifest,
+            });
+        }
+        if !platforms.is_empty() {
+            if children.len() == 1 {
+                top = children.remove(0);
+            } else {
+                let mut filtered = ImageIndex::new(selected.clone());
+                filtered.media_type = index
+                    .media_type
+                    .clone()
+                    .or(Some(media_type::OCI_INDEX.to_string()));
+                filtered.annotations = index.annotations.clone();
+                let manifest = Manifest::Index(filtered);
+                let bytes = manifest.to_bytes();
+                let descriptor = Descriptor::for_bytes(manifest.media_type().to_string(), &bytes);
+                top = Node {
+                    descriptor,
+                    bytes,
+                    manifest,
+                };
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut blobs = Vec::new();
+    for node in std::iter::once(&top).chain(children.iter()) {
+        for b in blobs_of(&node.manifest) {
+            if seen.insert(b.digest.clone()) {
+                blobs.push(b);
+            }
+        }
+    }
+    Ok(Graph {
+        top,
+        children,
+        blobs,
+    })
+}
+
+fn select_platforms(index: &ImageIndex, platforms: &[Platform]) -> Result<Vec<Descriptor>> {
+    let mut out: Vec<Descriptor> = Vec::new();
+    for wanted in platforms {
+        if let Some(d) = index.find_platform(wanted)
+            && !out.iter().any(|o| o.digest == d.digest)
+        {
+            out.push(d.clone());
+        }
+    }
+    if out.is_empty() {
+        let available: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+            .collect();
+        let wanted: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();
+        return Err(Error::invalid(
+            "platform",
+            wanted.join(", "),
+            format!("the index offers only: {}", available.join(", ")),
+        ));
+    }
+    Ok(out)
+}
