@@ -1,0 +1,81 @@
+//! Clients for the command line's registries, and what a reference names in them.
+
+use azcontainerregistry::{Audience, Client, ClientOptions, Credential, Digest, Reference};
+
+use crate::AnyResult;
+use crate::args::{Api, Cli};
+use crate::credential;
+use crate::host::{is_azure_host, url_authority, with_scheme};
+
+/// The `--registry` URL (a bare `host[:port]` gets its scheme).
+pub fn registry(cli: &Cli) -> AnyResult<String> {
+    cli.registry
+        .as_deref()
+        .map(with_scheme)
+        .ok_or_else(|| "no registry: pass --registry URL or set ACR_REGISTRY".into())
+}
+
+/// A client for `registry`, with the credential `--registry` gets.
+pub fn client_for(cli: &Cli, registry: &str) -> AnyResult<Client> {
+    client_with(cli, registry, credential::for_registry(cli, registry)?)
+}
+
+/// A reference relative to `--registry`, or with a registry part of its own (for `copy`), and a
+/// client for its registry.
+pub fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
+    let r = Reference::parse(text)?;
+    let client = match (r.registry(), registry(cli)) {
+        // the same registry as --registry (host AND port: two local registries differ by port only)
+        (Some(host), Ok(base)) if url_authority(&base) == url_authority(host) => {
+            client_for(cli, &base)?
+        }
+        (Some(host), _) => {
+            let other = with_scheme(host);
+            client_with(cli, &other, credential::for_other_registry(cli, &other)?)?
+        }
+        (None, base) => client_for(cli, &base?)?,
+    };
+    Ok((client, r))
+}
+
+/// Whether to use ACR's `/acr/v1` API rather than the OCI one, as `--api` says.
+pub fn use_acr_api(cli: &Cli, registry: &str) -> bool {
+    match cli.api {
+        Api::Acr => true,
+        Api::Oci => false,
+        Api::Auto => is_azure_host(registry),
+    }
+}
+
+/// A client for `registry` signing in with `credential`, with the `--audience` given.
+fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
+    let mut options = ClientOptions {
+        user_agent_suffix: Some("acr-cli".into()),
+        ..Default::default()
+    };
+    if let Some(a) = &cli.audience {
+        options.audience = Audience::Custom(a.clone());
+    }
+    Ok(Client::new(registry, credential, options)?)
+}
+
+/// What a reference names: a manifest (REPO@DIGEST), a tag (REPO:TAG) or a repository (REPO).
+pub enum Target<'a> {
+    /// A manifest, by digest (a tag given with it is ignored).
+    Manifest(&'a Digest),
+    /// A tag.
+    Tag(&'a str),
+    /// The repository itself.
+    Repository,
+}
+
+impl<'a> Target<'a> {
+    /// What `r` names.
+    pub fn of(r: &'a Reference) -> Self {
+        match (r.digest(), r.tag()) {
+            (Some(d), _) => Target::Manifest(d),
+            (None, Some(t)) => Target::Tag(t),
+            (None, None) => Target::Repository,
+        }
+    }
+}
