@@ -1,9 +1,9 @@
 //! The client side of `scripts/bench`: one blob transfer per run, timed by the script.
 //!
 //! ```text
-//! blob_bench upload        <registry-url> <repository> <file>              # upload_file, prints the digest
-//! blob_bench download-null <registry-url> <repository> <digest>            # verified, to /dev/null
-//! blob_bench download-file <registry-url> <repository> <digest> <path>     # download_blob_to (atomic)
+//! blob_bench upload        <registry-url> <repository> <file>         # prints the digest
+//! blob_bench download-null <registry-url> <repository> <digest>       # verified, to /dev/null
+//! blob_bench download-file <registry-url> <repository> <digest> <path> # download_blob_to
 //! ```
 
 use std::time::Instant;

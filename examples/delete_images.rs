@@ -1,16 +1,17 @@
-//! Deletes old images: in each repository, keeps the newest `--keep N` manifests and deletes the rest
-//! (the Go SDK's `Example_deleteImages`, which keeps N per *page*; this keeps N per repository, across
-//! all pages).
+//! Deletes old images: in each repository, keeps the newest `--keep N` manifests and deletes the
+//! rest (the Go SDK's `Example_deleteImages`, which keeps N per *page*; this keeps N per
+//! repository, across all pages).
 //!
 //! ```text
 //! cargo run --example delete_images -- --registry https://myregistry.azurecr.io \
 //!     [--keep 3] [--repository NAME] [--dry-run]
 //! ```
 //!
-//! The whole listing (newest first) is read before anything is deleted, so deleting never disturbs the
-//! paging. Manifests that a kept manifest refers to (the platform images of a kept multi-platform index)
-//! are kept too, and manifests locked against deletion are skipped. Credentials: `ACR_USERNAME` +
-//! `ACR_PASSWORD`, else Azure AD (feature `azure`); the identity needs delete permission.
+//! The whole listing (newest first) is read before anything is deleted, so deleting never disturbs
+//! the paging. Manifests that a kept manifest refers to (the platform images of a kept
+//! multi-platform index) are kept too, and manifests locked against deletion are skipped.
+//! Credentials: `ACR_USERNAME` + `ACR_PASSWORD`, else Azure AD (feature `azure`); the identity
+//! needs delete permission.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -30,7 +31,8 @@ struct Plan {
     locked: Vec<ManifestAttributes>,
 }
 
-/// Splits `newest_first` into the `keep` newest, the rest to delete, and the rest that may not be deleted.
+/// Splits `newest_first` into the `keep` newest, the rest to delete, and the rest that may not be
+/// deleted.
 fn plan(newest_first: Vec<ManifestAttributes>, keep: usize) -> Plan {
     let (kept, older): (Vec<_>, Vec<_>) = newest_first
         .into_iter()

@@ -1,8 +1,10 @@
-//! Downloads an image's manifest, config and layers into a directory, each verified against its digest,
-//! as the Go SDK's `Example_downloadImage` does (for an index, the first platform's image, or `--platform`).
+//! Downloads an image's manifest, config and layers into a directory, each verified against its
+//! digest, as the Go SDK's `Example_downloadImage` does (for an index, the first platform's image,
+//! or `--platform`).
 //!
 //! ```text
-//! cargo run --example download_image -- --registry http://127.0.0.1:5000 --anonymous hello-world:v1 out/
+//! cargo run --example download_image -- \
+//!     --registry http://127.0.0.1:5000 --anonymous hello-world:v1 out/
 //! ```
 
 mod common;

@@ -1,5 +1,6 @@
-//! Benchmark: pulling an image of N layers with parallel blob transfers against one at a time, on the same
-//! registry in the same run. Called by `scripts/bench`; prints one line per mode and the ratio.
+//! Benchmark: pulling an image of N layers with parallel blob transfers against one at a time, on
+//! the same registry in the same run. Called by `scripts/bench`; prints one line per mode and the
+//! ratio.
 //!
 //! ```text
 //! image_bench <registry-url> [layers=8] [layer-MiB=32] [runs=3]

@@ -1,10 +1,12 @@
 //! Lists the repositories of a registry, page by page (the Go SDK's `Example_listRepositories`).
 //!
 //! ```text
-//! cargo run --example list_repositories -- --registry https://myregistry.azurecr.io [--anonymous] [--page-size N]
+//! cargo run --example list_repositories -- \
+//!     --registry https://myregistry.azurecr.io [--anonymous] [--page-size N]
 //! ```
 //!
-//! Credentials: `--anonymous`, else `ACR_USERNAME` + `ACR_PASSWORD`, else Azure AD (feature `azure`).
+//! Credentials: `--anonymous`, else `ACR_USERNAME` + `ACR_PASSWORD`, else Azure AD (feature
+//! `azure`).
 
 #[path = "common/mod.rs"]
 mod common;

@@ -1,8 +1,9 @@
-//! Lists the tags of a repository without signing in, on a registry that allows anonymous pull (the Go
-//! SDK's `Example_listTagsWithAnonymousAccess`).
+//! Lists the tags of a repository without signing in, on a registry that allows anonymous pull (the
+//! Go SDK's `Example_listTagsWithAnonymousAccess`).
 //!
 //! ```text
-//! cargo run --example list_tags_anonymous -- --registry https://myregistry.azurecr.io [--repository library/hello-world]
+//! cargo run --example list_tags_anonymous -- \
+//!     --registry https://myregistry.azurecr.io [--repository library/hello-world]
 //! ```
 
 #[path = "common/mod.rs"]

@@ -6,8 +6,8 @@
 //!     [--repository library/hello-world] [--tag latest] [--unlock]
 //! ```
 //!
-//! Credentials: `ACR_USERNAME` + `ACR_PASSWORD`, else Azure AD (feature `azure`); the identity needs
-//! metadata write permission.
+//! Credentials: `ACR_USERNAME` + `ACR_PASSWORD`, else Azure AD (feature `azure`); the identity
+//! needs metadata write permission.
 
 #[path = "common/mod.rs"]
 mod common;

@@ -2,7 +2,8 @@
 //! `Example_uploadAndDownloadBlob` does, but streaming in constant memory both ways.
 //!
 //! ```text
-//! cargo run --example upload_download_blob -- --registry http://127.0.0.1:5000 --anonymous big.bin [--chunk-size 4194304]
+//! cargo run --example upload_download_blob -- \
+//!     --registry http://127.0.0.1:5000 --anonymous big.bin [--chunk-size 4194304]
 //! ```
 
 mod common;

@@ -3,7 +3,8 @@
 //! uncompressed layers, and the manifest's config and layer descriptors are not swapped.
 //!
 //! ```text
-//! cargo run --example upload_image -- --registry http://127.0.0.1:5000 --anonymous [--repository hello] [--tag v1]
+//! cargo run --example upload_image -- \
+//!     --registry http://127.0.0.1:5000 --anonymous [--repository hello] [--tag v1]
 //! ```
 
 mod common;
@@ -26,7 +27,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     args.finish()?;
     let blobs = client.blob_client();
 
-    // Two uncompressed layers (a real image would gzip them; the diff_ids are over the uncompressed tar).
+    // Two uncompressed layers (a real image would gzip them; the diff_ids are over the uncompressed
+    // tar).
     let layers: Vec<Vec<u8>> = vec![
         tar_with("hello.txt", b"hello\n"),
         tar_with("world.txt", b"world\n"),

@@ -1,10 +1,11 @@
 //! Content digests: parsing, hashing while bytes flow, and verification at end of stream.
 //!
-//! A [`Digest`] is `algorithm:hex`; `sha256` and `sha512` are supported. [`DigestReader`] hashes what it
-//! reads and turns end-of-stream into an error when the bytes do not match (wrong digest or wrong length),
-//! so a caller that copies it to completion has verified it. [`DigestWriter`] hashes what is written through
-//! it. [`DigestCalculator`] is the Go SDK's `BlobDigestCalculator`: it hashes chunks as they are uploaded and
-//! can save and restore its state so a failed chunk is not hashed twice.
+//! A [`Digest`] is `algorithm:hex`; `sha256` and `sha512` are supported. [`DigestReader`] hashes
+//! what it reads and turns end-of-stream into an error when the bytes do not match (wrong digest or
+//! wrong length), so a caller that copies it to completion has verified it. [`DigestWriter`] hashes
+//! what is written through it. [`DigestCalculator`] is the Go SDK's `BlobDigestCalculator`: it
+//! hashes chunks as they are uploaded and can save and restore its state so a failed chunk is not
+//! hashed twice.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -45,7 +46,8 @@ impl Algorithm {
 ///
 /// ```
 /// use azcontainerregistry::Digest;
-/// let d: Digest = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".parse()?;
+/// let d: Digest =
+///     "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".parse()?;
 /// assert_eq!(d, Digest::of(b"hello"));
 /// assert_eq!(d.hex().len(), 64);
 /// # Ok::<(), azcontainerregistry::Error>(())
@@ -303,8 +305,8 @@ impl Verifier {
 /// the expected digest (and length, when one is given).
 ///
 /// ```
-/// use std::io::Read;
 /// use azcontainerregistry::{Digest, DigestReader};
+/// use std::io::Read;
 /// let mut r = DigestReader::new(&b"hello"[..], Digest::of(b"hello"), Some(5));
 /// let mut out = Vec::new();
 /// r.read_to_end(&mut out)?;
@@ -352,7 +354,8 @@ impl<R: Read> Read for DigestReader<R> {
     }
 }
 
-/// Wraps a crate error in an `io::Error` so it can travel through `Read`/`Write`; [`io_to_error`] unwraps it.
+/// Wraps a crate error in an `io::Error` so it can travel through `Read`/`Write`; [`io_to_error`]
+/// unwraps it.
 pub(crate) fn error_to_io(e: Error) -> io::Error {
     let kind = match &e {
         Error::Io(io) => io.kind(),
@@ -378,12 +381,15 @@ pub(crate) fn io_to_error(e: io::Error) -> Error {
 /// A writer that hashes what is written through it.
 ///
 /// ```
-/// use std::io::Write;
 /// use azcontainerregistry::{Algorithm, Digest, DigestWriter};
+/// use std::io::Write;
 /// let mut w = DigestWriter::new(Vec::new(), Algorithm::Sha256);
 /// w.write_all(b"hello")?;
 /// let (bytes, digest, len) = w.finish();
-/// assert_eq!((bytes.as_slice(), digest, len), (&b"hello"[..], Digest::of(b"hello"), 5));
+/// assert_eq!(
+///     (bytes.as_slice(), digest, len),
+///     (&b"hello"[..], Digest::of(b"hello"), 5)
+/// );
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct DigestWriter<W> {
@@ -420,17 +426,17 @@ impl<W: Write> Write for DigestWriter<W> {
     }
 }
 
-/// The digest of a blob uploaded chunk by chunk, with the Go SDK's semantics: call [`save`](Self::save)
-/// before sending a chunk through [`wrap_reader`](Self::wrap_reader), and [`restore`](Self::restore) when
-/// the chunk failed, so retried bytes are hashed once.
+/// The digest of a blob uploaded chunk by chunk, with the Go SDK's semantics: call
+/// [`save`](Self::save) before sending a chunk through [`wrap_reader`](Self::wrap_reader), and
+/// [`restore`](Self::restore) when the chunk failed, so retried bytes are hashed once.
 ///
 /// ```
+/// use azcontainerregistry::{Digest, DigestCalculator};
 /// use std::io::Read;
-/// use azcontainerregistry::{DigestCalculator, Digest};
 /// let mut calc = DigestCalculator::new();
 /// calc.save();
 /// calc.wrap_reader(&b"hel"[..]).read_to_end(&mut Vec::new())?; // this chunk failed on the wire…
-/// calc.restore();                                              // …so forget it
+/// calc.restore(); // …so forget it
 /// calc.save();
 /// calc.wrap_reader(&b"hel"[..]).read_to_end(&mut Vec::new())?;
 /// calc.save();

@@ -1,10 +1,11 @@
 //! The crate's one error type.
 //!
-//! Every fallible operation returns [`Error`]. A failure the registry reported keeps the HTTP status and
-//! the parsed `{"errors":[{code,message,detail}]}` body ([`RegistryError`]); the predicates
-//! ([`Error::is_not_found`], [`Error::is_unauthorized`], …) answer the usual questions without matching on
-//! status codes. Messages say what failed and, where the fix is known, what to do. Neither `Display` nor
-//! `Debug` ever shows a token, a password or a SAS signature: URLs are redacted before they are stored.
+//! Every fallible operation returns [`Error`]. A failure the registry reported keeps the HTTP
+//! status and the parsed `{"errors":[{code,message,detail}]}` body ([`RegistryError`]); the
+//! predicates ([`Error::is_not_found`], [`Error::is_unauthorized`], …) answer the usual questions
+//! without matching on status codes. Messages say what failed and, where the fix is known, what to
+//! do. Neither `Display` nor `Debug` ever shows a token, a password or a SAS signature: URLs are
+//! redacted before they are stored.
 
 use std::fmt;
 
@@ -61,8 +62,8 @@ pub enum Error {
         limit: u64,
     },
 
-    /// The registry steered the client to a URL it refuses to follow (another origin for a next-page link,
-    /// a redirect on a write, too many redirects).
+    /// The registry steered the client to a URL it refuses to follow (another origin for a
+    /// next-page link, a redirect on a write, too many redirects).
     #[error("refused to follow {what} to {url}: {reason}")]
     Redirect {
         /// What carried the URL: "next-page link", "redirect", "upload location".
@@ -151,9 +152,10 @@ impl Error {
         }
     }
 
-    /// An authentication failure caused by the token service's answer `source`. The message repeats the
-    /// registry's error code, message and hint: the cause of a refused sign-in (a wrong audience, ARM tokens
-    /// disabled, a bad password) must show in the one line most programs print, not only in the source chain.
+    /// An authentication failure caused by the token service's answer `source`. The message repeats
+    /// the registry's error code, message and hint: the cause of a refused sign-in (a wrong
+    /// audience, ARM tokens disabled, a bad password) must show in the one line most programs
+    /// print, not only in the source chain.
     pub(crate) fn auth_refused(context: impl Into<String>, source: Error) -> Self {
         let mut message = context.into();
         if let Some(reg) = source.registry_error() {

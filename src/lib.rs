@@ -1,4 +1,5 @@
-//! A blocking, runtime-free client for Azure Container Registry and every OCI distribution registry.
+//! A blocking, runtime-free client for Azure Container Registry and every OCI distribution
+//! registry.
 //!
 //! The full guide is the README, included below when the crate is built with its default `azure`
 //! feature.
@@ -60,5 +61,6 @@ pub use models::{
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
-/// The HTTP client this crate is built on: [`ClientOptions::agent`] takes a [`ureq::Agent`].
+/// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes one
+/// of its agents.
 pub use ureq;

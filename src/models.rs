@@ -1,24 +1,25 @@
 //! The ACR metadata models: what `/acr/v1` answers, and the bodies its `PATCH` requests take.
 //!
-//! These mirror the Go SDK's models (module `azcontainerregistry` v0.2) field for field, in Rust case:
-//! `RegistryLoginServer` is [`RepositoryProperties::registry_login_server`], `CreatedOn` is `created_on`,
-//! `CanDelete` is `can_delete`, and so on. On the wire the ACR names are kept (`registry`, `imageName`,
-//! `createdTime`, `deleteEnabled`, …), for reading and for writing, so a model printed with `serde_json`
-//! looks like what the registry sent.
+//! These mirror the Go SDK's models (module `azcontainerregistry` v0.2) field for field, in Rust
+//! case: `RegistryLoginServer` is [`RepositoryProperties::registry_login_server`], `CreatedOn` is
+//! `created_on`, `CanDelete` is `can_delete`, and so on. On the wire the ACR names are kept
+//! (`registry`, `imageName`, `createdTime`, `deleteEnabled`, …), for reading and for writing, so a
+//! model printed with `serde_json` looks like what the registry sent.
 //!
 //! Decoding is tolerant, because ACR adds keys no specification lists:
-//! - unknown keys are ignored (real responses carry `quarantineState`, `teleportEnabled`, `signed`, …);
+//! - unknown keys are ignored (real responses carry `quarantineState`, `teleportEnabled`, `signed`,
+//!   …);
 //! - a missing optional field becomes `None`, an empty list, an empty string or zero;
-//! - architectures and operating systems are kept as the registry's strings (the Go SDK has closed enums
-//!   `ArtifactArchitecture` / `ArtifactOperatingSystem`): a value that is new to this crate never fails to
-//!   parse, and nothing is lost;
-//! - times are parsed by [`Timestamp`], which accepts everything ACR has been seen to send (RFC 3339 with
-//!   0 to 9 fractional digits, `T` or a space, `Z`, an offset, or no zone at all).
+//! - architectures and operating systems are kept as the registry's strings (the Go SDK has closed
+//!   enums `ArtifactArchitecture` / `ArtifactOperatingSystem`): a value that is new to this crate
+//!   never fails to parse, and nothing is lost;
+//! - times are parsed by [`Timestamp`], which accepts everything ACR has been seen to send (RFC
+//!   3339 with 0 to 9 fractional digits, `T` or a space, `Z`, an offset, or no zone at all).
 //!
-//! Response structs are `#[non_exhaustive]`: the registry may grow fields, and so may they. The writeable
-//! property structs ([`RepositoryWriteableProperties`], [`TagWriteableProperties`],
-//! [`ManifestWriteableProperties`]) are built by callers with `..Default::default()`; only the fields set
-//! go on the wire, so a `PATCH` changes exactly what was asked.
+//! Response structs are `#[non_exhaustive]`: the registry may grow fields, and so may they. The
+//! writeable property structs ([`RepositoryWriteableProperties`], [`TagWriteableProperties`],
+//! [`ManifestWriteableProperties`]) are built by callers with `..Default::default()`; only the
+//! fields set go on the wire, so a `PATCH` changes exactly what was asked.
 //!
 //! ```
 //! use azcontainerregistry::{ArtifactTagProperties, TagWriteableProperties};
@@ -32,12 +33,20 @@
 //! assert_eq!(props.tag.name, "latest");
 //! assert_eq!(props.tag.changeable_attributes.can_delete, Some(true));
 //! assert_eq!(
-//!     props.tag.created_on.as_ref().map(|t| t.to_string()).as_deref(),
+//!     props
+//!         .tag
+//!         .created_on
+//!         .as_ref()
+//!         .map(|t| t.to_string())
+//!         .as_deref(),
 //!     Some("2024-04-25T02:20:49.5614991Z")
 //! );
 //!
 //! // Lock the tag against deletion; the other attributes stay as they are.
-//! let patch = TagWriteableProperties { can_delete: Some(false), ..Default::default() };
+//! let patch = TagWriteableProperties {
+//!     can_delete: Some(false),
+//!     ..Default::default()
+//! };
 //! assert_eq!(serde_json::to_string(&patch)?, r#"{"deleteEnabled":false}"#);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
@@ -52,19 +61,26 @@ use crate::error::{Error, Result};
 use crate::manifest::null_as_empty;
 pub use crate::timestamp::Timestamp;
 
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Ordering of list results
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// The order in which tags or manifests are listed (the `orderby` query parameter).
 ///
-/// The Go SDK has two enums with the same three values (`ArtifactTagOrderBy`, `ArtifactManifestOrderBy`);
-/// here one type serves both, with the aliases [`TagOrderBy`] and [`ManifestOrderBy`].
+/// The Go SDK has two enums with the same three values (`ArtifactTagOrderBy`,
+/// `ArtifactManifestOrderBy`); here one type serves both, with the aliases [`TagOrderBy`] and
+/// [`ManifestOrderBy`].
 ///
 /// ```
 /// use azcontainerregistry::ArtifactOrder;
-/// assert_eq!(ArtifactOrder::LastUpdatedOnDescending.as_query_value(), "timedesc");
-/// assert_eq!("timeasc".parse::<ArtifactOrder>()?, ArtifactOrder::LastUpdatedOnAscending);
+/// assert_eq!(
+///     ArtifactOrder::LastUpdatedOnDescending.as_query_value(),
+///     "timedesc"
+/// );
+/// assert_eq!(
+///     "timeasc".parse::<ArtifactOrder>()?,
+///     ArtifactOrder::LastUpdatedOnAscending
+/// );
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -118,16 +134,17 @@ impl FromStr for ArtifactOrder {
     }
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Changeable attributes
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// The `changeableAttributes` of a repository, tag or manifest, as the registry reports them.
 ///
-/// The four permissions are `None` only when the registry left them out. ACR also reports attributes no
-/// specification lists; the known ones are kept, any other is ignored. To change attributes, send a
-/// [`RepositoryWriteableProperties`], [`TagWriteableProperties`] or [`ManifestWriteableProperties`]; each
-/// can be made from this with `From` (the four permissions are copied).
+/// The four permissions are `None` only when the registry left them out. ACR also reports
+/// attributes no specification lists; the known ones are kept, any other is ignored. To change
+/// attributes, send a [`RepositoryWriteableProperties`], [`TagWriteableProperties`] or
+/// [`ManifestWriteableProperties`]; each can be made from this with `From` (the four permissions
+/// are copied).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChangeableAttributes {
@@ -159,8 +176,8 @@ pub struct ChangeableAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub can_read: Option<bool>,
-    /// The quarantine state of a manifest (`quarantineState`, e.g. `Passed`), on registries with the
-    /// quarantine policy.
+    /// The quarantine state of a manifest (`quarantineState`, e.g. `Passed`), on registries with
+    /// the quarantine policy.
     #[serde(
         rename = "quarantineState",
         default,
@@ -232,11 +249,16 @@ macro_rules! writeable_properties {
 }
 
 writeable_properties!(
-    /// The body of a repository `PATCH` (update repository properties): only the fields set are sent.
+    /// The body of a repository `PATCH` (update repository properties): only the fields set are
+    /// sent.
     ///
     /// ```
     /// use azcontainerregistry::RepositoryWriteableProperties;
-    /// let p = RepositoryWriteableProperties { can_write: Some(false), can_delete: Some(false), ..Default::default() };
+    /// let p = RepositoryWriteableProperties {
+    ///     can_write: Some(false),
+    ///     can_delete: Some(false),
+    ///     ..Default::default()
+    /// };
     /// assert_eq!(serde_json::to_string(&p)?, r#"{"deleteEnabled":false,"writeEnabled":false}"#);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
@@ -256,9 +278,9 @@ writeable_properties!(
     "manifest"
 );
 
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Repositories
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// A repository's properties: the answer of `GET /acr/v1/{name}` and of its `PATCH`.
 /// The Go SDK's `ContainerRepositoryProperties`.
@@ -324,9 +346,9 @@ pub struct DeleteRepositoryResult {
     pub deleted_tags: Vec<String>,
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Tags
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// A tag's properties. The Go SDK's `TagAttributes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -392,9 +414,9 @@ pub struct TagList {
     pub link: Option<String>,
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Manifests
-// ---------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// A manifest an index refers to, with its platform. The Go SDK's `ArtifactManifestPlatform`
 /// (`ManifestAttributes.RelatedArtifacts`, `references` on the wire).
@@ -434,7 +456,8 @@ pub struct ManifestAttributes {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_updated_on: Option<Timestamp>,
-    /// The CPU architecture of an image, verbatim (`architecture`); `None` for an index or an artifact.
+    /// The CPU architecture of an image, verbatim (`architecture`); `None` for an index or an
+    /// artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
     /// The operating system of an image, verbatim (`os`); `None` for an index or an artifact.

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 /// The Azure AD audience the registry's tokens are requested for.
 ///
-/// Every cloud accepts [`Audience::ContainerRegistry`], the default. Older registries, or registries
-/// whose "ARM audience tokens" setting is on, may want the Azure Resource Manager audience of their cloud.
+/// Every cloud accepts [`Audience::ContainerRegistry`], the default. Older registries, or
+/// registries whose "ARM audience tokens" setting is on, may want the Azure Resource Manager
+/// audience of their cloud.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Audience {
@@ -27,7 +28,10 @@ impl Audience {
     ///
     /// ```
     /// use azcontainerregistry::Audience;
-    /// assert_eq!(Audience::default().as_str(), "https://containerregistry.azure.net");
+    /// assert_eq!(
+    ///     Audience::default().as_str(),
+    ///     "https://containerregistry.azure.net"
+    /// );
     /// ```
     pub fn as_str(&self) -> &str {
         match self {
@@ -47,9 +51,10 @@ impl Audience {
 
 /// How failed requests are retried.
 ///
-/// Retried: 408, 429, 500, 502, 503, 504 and connection failures, and only when the request body can be
-/// sent again (streamed uploads resume through their own logic instead). Delays grow exponentially with
-/// jitter; a `Retry-After` header (seconds or HTTP date) is honoured up to `max_delay`.
+/// Retried: 408, 429, 500, 502, 503, 504 and connection failures, and only when the request body
+/// can be sent again (streamed uploads resume through their own logic instead). Delays grow
+/// exponentially with jitter; a `Retry-After` header (seconds or HTTP date) is honoured up to
+/// `max_delay`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryOptions {
     /// Retries after the first attempt. Default 3; 0 disables retries.
@@ -70,8 +75,8 @@ impl Default for RetryOptions {
     }
 }
 
-/// Timeouts; `None` means none. The defaults bound every wait without limiting the size of a transfer:
-/// a multi-GiB blob streams as long as bytes keep coming.
+/// Timeouts; `None` means none. The defaults bound every wait without limiting the size of a
+/// transfer: a multi-GiB blob streams as long as bytes keep coming.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeouts {
     /// Connection set-up (DNS, TCP, TLS). Default 30 s.
@@ -96,11 +101,14 @@ impl Default for Timeouts {
 /// [`AuthenticationClient`](crate::AuthenticationClient).
 ///
 /// ```
-/// use std::time::Duration;
 /// use azcontainerregistry::{Audience, ClientOptions, RetryOptions};
+/// use std::time::Duration;
 /// let options = ClientOptions {
 ///     audience: Audience::AzureGovernment,
-///     retry: RetryOptions { max_retries: 5, ..Default::default() },
+///     retry: RetryOptions {
+///         max_retries: 5,
+///         ..Default::default()
+///     },
 ///     user_agent_suffix: Some("my-tool/1.0".into()),
 ///     ..Default::default()
 /// };
@@ -117,13 +125,15 @@ pub struct ClientOptions {
     /// Appended to `User-Agent: azcontainerregistry-rust/<version>`.
     pub user_agent_suffix: Option<String>,
     /// Proxy URL, e.g. `http://proxy:3128` (`socks5://` works too). When `None`, the `HTTPS_PROXY`,
-    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables apply. Cannot be combined with
-    /// `agent` (configure the agent's proxy instead).
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables apply. Cannot be combined
+    /// with `agent` (configure the agent's proxy instead).
     pub proxy: Option<String>,
-    /// Use this agent instead of building one. Its connection pool, proxy and TLS settings are used;
-    /// status handling, redirects, timeouts and the user agent are still set per request by this crate.
+    /// Use this agent instead of building one. Its connection pool, proxy and TLS settings are
+    /// used; status handling, redirects, timeouts and the user agent are still set per request
+    /// by this crate.
     pub agent: Option<ureq::Agent>,
-    /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel unencrypted.
+    /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel
+    /// unencrypted.
     pub allow_http: bool,
 }
 

@@ -163,7 +163,8 @@ impl From<Digest> for TagOrDigest {
 /// assert_eq!(r.registry(), Some("myregistry.azurecr.io"));
 /// assert_eq!(r.repository(), "team/app");
 /// assert_eq!(r.tag(), Some("v1"));
-/// let local: Reference = "hello@sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".parse()?;
+/// let local: Reference =
+///     "hello@sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".parse()?;
 /// assert!(local.digest().is_some());
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
@@ -252,7 +253,8 @@ impl Reference {
         self.digest.as_ref()
     }
 
-    /// What names the manifest: the digest when there is one (it is exact), else the tag, else `latest`.
+    /// What names the manifest: the digest when there is one (it is exact), else the tag, else
+    /// `latest`.
     pub fn tag_or_digest(&self) -> TagOrDigest {
         match (&self.digest, &self.tag) {
             (Some(d), _) => TagOrDigest::Digest(d.clone()),

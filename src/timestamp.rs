@@ -17,16 +17,17 @@ use crate::error::{Error, Result};
 /// A point in time as ACR reports it, e.g. `2024-04-25T02:20:49.5614991Z`.
 ///
 /// Parsing is tolerant: RFC 3339 with 0 to 9 fractional digits (more are accepted and truncated to
-/// nanoseconds), `T`, `t` or a space between date and time, and `Z`, `z`, `+hh:mm`, `-hh:mm`, `+hhmm` or no
-/// zone at all (read as UTC). Fields are range-checked (month 1–12, the day against the month's length in
-/// that year, hour 0–23, minute and second 0–59, offset below 24 h); anything else is an
-/// [`Error::Decode`]. The date arithmetic is done here (days-from-civil), with no date crate.
+/// nanoseconds), `T`, `t` or a space between date and time, and `Z`, `z`, `+hh:mm`, `-hh:mm`,
+/// `+hhmm` or no zone at all (read as UTC). Fields are range-checked (month 1–12, the day against
+/// the month's length in that year, hour 0–23, minute and second 0–59, offset below 24 h); anything
+/// else is an [`Error::Decode`]. The date arithmetic is done here (days-from-civil), with no date
+/// crate.
 ///
 /// The instant is available as a [`SystemTime`] ([`Timestamp::system_time`]) or as Unix seconds and
-/// nanoseconds; the string the registry sent is kept ([`Timestamp::as_str`]). [`Display`](fmt::Display) and
-/// `Serialize` write RFC 3339 in UTC with the fraction's trailing zeros trimmed, which for ACR's own strings
-/// reproduces them exactly. Equality, ordering and hashing compare the instant only, so `…T03:00:00+01:00`
-/// equals `…T02:00:00Z`.
+/// nanoseconds; the string the registry sent is kept ([`Timestamp::as_str`]).
+/// [`Display`](fmt::Display) and `Serialize` write RFC 3339 in UTC with the fraction's trailing
+/// zeros trimmed, which for ACR's own strings reproduces them exactly. Equality, ordering and
+/// hashing compare the instant only, so `…T03:00:00+01:00` equals `…T02:00:00Z`.
 ///
 /// ```
 /// use azcontainerregistry::Timestamp;
@@ -36,7 +37,10 @@ use crate::error::{Error, Result};
 /// assert_eq!(t.to_string(), "2024-01-24T06:16:24.9272591Z");
 /// assert_eq!(t.as_str(), "2024-01-24 07:16:24.9272591+01:00");
 /// assert_eq!(t.unix_seconds(), 1_706_076_984);
-/// assert_eq!(t.system_time(), UNIX_EPOCH + Duration::new(1_706_076_984, 927_259_100));
+/// assert_eq!(
+///     t.system_time(),
+///     UNIX_EPOCH + Duration::new(1_706_076_984, 927_259_100)
+/// );
 /// assert!("yesterday".parse::<Timestamp>().is_err());
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
@@ -65,8 +69,8 @@ impl Timestamp {
         })
     }
 
-    /// The time `secs` seconds and `nanos` nanoseconds after the Unix epoch (`secs` may be negative).
-    /// Nanoseconds of a second or more carry into the seconds.
+    /// The time `secs` seconds and `nanos` nanoseconds after the Unix epoch (`secs` may be
+    /// negative). Nanoseconds of a second or more carry into the seconds.
     pub fn from_unix(secs: i64, nanos: u32) -> Self {
         let secs = secs.saturating_add(i64::from(nanos / 1_000_000_000));
         let nanos = nanos % 1_000_000_000;
@@ -104,7 +108,8 @@ impl Timestamp {
         Timestamp::from_system_time(SystemTime::now())
     }
 
-    /// The instant as a [`SystemTime`]. Saturates at the platform's limits, which no real time reaches.
+    /// The instant as a [`SystemTime`]. Saturates at the platform's limits, which no real time
+    /// reaches.
     pub fn system_time(&self) -> SystemTime {
         let nanos = Duration::from_nanos(u64::from(self.nanos));
         if self.secs >= 0 {
@@ -134,8 +139,8 @@ impl Timestamp {
         &self.original
     }
 
-    /// RFC 3339 in UTC, e.g. `2024-04-25T02:20:49.5614991Z` (the fraction without trailing zeros, none
-    /// when it is zero). The same as [`Display`](fmt::Display).
+    /// RFC 3339 in UTC, e.g. `2024-04-25T02:20:49.5614991Z` (the fraction without trailing zeros,
+    /// none when it is zero). The same as [`Display`](fmt::Display).
     pub fn to_rfc3339(&self) -> String {
         let days = self.secs.div_euclid(86_400);
         let sod = self.secs.rem_euclid(86_400);

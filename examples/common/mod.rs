@@ -1,9 +1,11 @@
 //! What the examples share: plain `std::env::args` parsing, the registry URL and the credential.
 //!
-//! - `--registry URL`, or the environment variable `ACR_REGISTRY` (e.g. `https://myregistry.azurecr.io`);
-//! - the credential: `--anonymous`; else `ACR_USERNAME` and `ACR_PASSWORD` (an admin user, a scope-map
-//!   token, or `az acr login --expose-token` output with the username `00000000-0000-0000-0000-000000000000`);
-//!   else Azure AD (`DefaultAzureCredential`'s chain) when the crate is built with the `azure` feature.
+//! - `--registry URL`, or the environment variable `ACR_REGISTRY` (e.g.
+//!   `https://myregistry.azurecr.io`);
+//! - the credential: `--anonymous`; else `ACR_USERNAME` and `ACR_PASSWORD` (an admin user, a
+//!   scope-map token, or `az acr login --expose-token` output with the username
+//!   `00000000-0000-0000-0000-000000000000`); else Azure AD (`DefaultAzureCredential`'s chain) when
+//!   the crate is built with the `azure` feature.
 #![allow(dead_code)]
 
 use std::error::Error;
@@ -105,8 +107,8 @@ impl Args {
     }
 }
 
-/// Azure AD sign-in through the default chain (environment, workload identity, managed identity, Azure
-/// CLI).
+/// Azure AD sign-in through the default chain (environment, workload identity, managed identity,
+/// Azure CLI).
 #[cfg(feature = "azure")]
 fn azure_credential() -> Result<Credential, Box<dyn Error>> {
     Ok(Credential::azure_default()?)

@@ -3,19 +3,19 @@
 //!
 //! # How a download survives a dropped connection
 //! The reader remembers how many bytes it has delivered. When the body ends early (the connection
-//! closed or broke before `Content-Length` bytes came, or a read failed), it asks the registry again
-//! with `Range: bytes={delivered}-`, checks that the `206` answer's `Content-Range` starts there (a
-//! registry that ignores `Range` and answers `200` has the delivered prefix skipped), and carries on.
-//! The request goes to the registry's blob URL, so an ACR redirect to blob storage is followed again
-//! (without credentials, as every cross-origin hop). Each byte is hashed exactly once, when it is first
-//! delivered. Up to [`MAX_RESUMES`] consecutive failures without progress are tolerated, with the
-//! client's retry backoff between them.
+//! closed or broke before `Content-Length` bytes came, or a read failed), it asks the registry
+//! again with `Range: bytes={delivered}-`, checks that the `206` answer's `Content-Range` starts
+//! there (a registry that ignores `Range` and answers `200` has the delivered prefix skipped), and
+//! carries on. The request goes to the registry's blob URL, so an ACR redirect to blob storage is
+//! followed again (without credentials, as every cross-origin hop). Each byte is hashed exactly
+//! once, when it is first delivered. Up to [`MAX_RESUMES`] consecutive failures without progress
+//! are tolerated, with the client's retry backoff between them.
 //!
 //! # Verification
-//! At end of stream the length (when the registry announced one) and the digest are checked; a mismatch
-//! or a short body is an [`io::ErrorKind::InvalidData`] error carrying [`Error::DigestMismatch`] or
-//! [`Error::SizeMismatch`], never a quiet `Ok(0)`. Until EOF the bytes are unverified: write them
-//! somewhere you can discard, as [`BlobClient::download_blob_to`] does.
+//! At end of stream the length (when the registry announced one) and the digest are checked; a
+//! mismatch or a short body is an [`io::ErrorKind::InvalidData`] error carrying
+//! [`Error::DigestMismatch`] or [`Error::SizeMismatch`], never a quiet `Ok(0)`. Until EOF the bytes
+//! are unverified: write them somewhere you can discard, as [`BlobClient::download_blob_to`] does.
 //!
 //! # Speed
 //! [`BlobReader::copy_to`] reads the socket on one thread and hashes and writes on the caller's
@@ -43,8 +43,8 @@ const POOL: usize = 8;
 
 type BodyReader = Box<dyn Read + Send>;
 
-/// The network side of a download: delivers the bytes of one blob from `pos` on, reopening the request
-/// with `Range` when the connection drops. Does not hash.
+/// The network side of a download: delivers the bytes of one blob from `pos` on, reopening the
+/// request with `Range` when the connection drops. Does not hash.
 struct Fetcher {
     pipeline: Pipeline,
     url: Url,
@@ -204,7 +204,8 @@ impl Read for Fetcher {
 }
 
 /// A blob being downloaded: a [`Read`] that streams in constant memory, resumes after a dropped
-/// connection, and fails at end of stream unless the bytes match the digest (and the announced length).
+/// connection, and fails at end of stream unless the bytes match the digest (and the announced
+/// length).
 ///
 /// Made by [`BlobClient::get_blob`]. For speed, [`copy_to`](Self::copy_to) reads and hashes on two
 /// threads.
@@ -249,12 +250,16 @@ impl BlobReader {
         self.verifier.is_verified()
     }
 
-    /// Also requires the blob to be exactly `size` bytes (e.g. a descriptor's size): fails now when the
-    /// registry announced another length, and as soon as more bytes arrive.
+    /// Also requires the blob to be exactly `size` bytes (e.g. a descriptor's size): fails now when
+    /// the registry announced another length, and as soon as more bytes arrive.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// let reader = blobs.get_blob("hello-world", &digest)?.with_expected_size(5)?;
     /// # let _ = reader;
@@ -283,13 +288,17 @@ impl BlobReader {
 
     /// Copies the rest of the blob into `writer` and verifies it; returns the bytes written.
     ///
-    /// The socket is read on a helper thread while this thread hashes and writes, with at most 2 MiB in
-    /// flight. On a digest or length mismatch the bytes have been written but an error is returned:
-    /// write somewhere you can discard (or use [`BlobClient::download_blob_to`]).
+    /// The socket is read on a helper thread while this thread hashes and writes, with at most 2
+    /// MiB in flight. On a digest or length mismatch the bytes have been written but an error
+    /// is returned: write somewhere you can discard (or use [`BlobClient::download_blob_to`]).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// let mut out = Vec::new();
     /// let n = blobs.get_blob("hello-world", &digest)?.copy_to(&mut out)?;
@@ -324,9 +333,9 @@ impl Read for BlobReader {
     }
 }
 
-/// A byte range of a blob, as [`BlobClient::get_chunk`] returns it: a [`Read`] of exactly the bytes in
-/// [`content_range`](Self::content_range). A part of a blob cannot be checked against the blob's digest,
-/// so these bytes are not verified.
+/// A byte range of a blob, as [`BlobClient::get_chunk`] returns it: a [`Read`] of exactly the bytes
+/// in [`content_range`](Self::content_range). A part of a blob cannot be checked against the blob's
+/// digest, so these bytes are not verified.
 pub struct BlobChunk {
     content_range: ContentRange,
     body: Box<dyn Read + Send>,
@@ -341,7 +350,8 @@ impl std::fmt::Debug for BlobChunk {
 }
 
 impl BlobChunk {
-    /// The bytes this chunk carries (end exclusive; clipped at the blob's end) and the blob's length.
+    /// The bytes this chunk carries (end exclusive; clipped at the blob's end) and the blob's
+    /// length.
     pub fn content_range(&self) -> &ContentRange {
         &self.content_range
     }
@@ -355,16 +365,21 @@ impl Read for BlobChunk {
 
 impl BlobClient {
     /// Starts downloading a blob (`GET /v2/{name}/blobs/{digest}`, following ACR's redirect to blob
-    /// storage without credentials). Errors that the first response shows (404, 401…) come back here;
-    /// the returned [`BlobReader`] streams the bytes, resumes dropped connections with `Range`, and fails
-    /// at end of stream unless they match `digest`.
+    /// storage without credentials). Errors that the first response shows (404, 401…) come back
+    /// here; the returned [`BlobReader`] streams the bytes, resumes dropped connections with
+    /// `Range`, and fails at end of stream unless they match `digest`.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// let mut layer = blobs.get_blob("hello-world", &digest)?;
-    /// std::io::copy(&mut layer, &mut std::fs::File::create("layer.tar.gz")?)?; // Err unless verified
+    /// let mut file = std::fs::File::create("layer.tar.gz")?;
+    /// std::io::copy(&mut layer, &mut file)?; // Err unless verified
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_blob(&self, repository: &str, digest: &Digest) -> Result<BlobReader> {
@@ -388,13 +403,18 @@ impl BlobClient {
         })
     }
 
-    /// Downloads a blob into the file at `path`, atomically: the bytes go to a temporary file in the same
-    /// directory, which is synced and renamed over `path` only once the digest matched. A failed or
-    /// corrupt download leaves nothing at `path` (and no temporary file). Returns the blob's size.
+    /// Downloads a blob into the file at `path`, atomically: the bytes go to a temporary file in
+    /// the same directory, which is synced and renamed over `path` only once the digest
+    /// matched. A failed or corrupt download leaves nothing at `path` (and no temporary file).
+    /// Returns the blob's size.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// let size = blobs.download_blob_to("hello-world", &digest, "layer.tar.gz")?;
     /// # let _ = size;
@@ -413,14 +433,18 @@ impl BlobClient {
     }
 
     /// Reads the bytes `range` (end exclusive) of a blob (`GET` with `Range`, 206). The answer's
-    /// `Content-Range` is parsed: a range running past the blob's end comes back clipped (ACR answers
-    /// 206 even then). A registry that ignores `Range` (200) has the bytes before `range.start` skipped.
-    /// The bytes are not verified (a part has no digest).
+    /// `Content-Range` is parsed: a range running past the blob's end comes back clipped (ACR
+    /// answers 206 even then). A registry that ignores `Range` (200) has the bytes before
+    /// `range.start` skipped. The bytes are not verified (a part has no digest).
     ///
     /// ```no_run
     /// # use std::io::Read;
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// let mut chunk = blobs.get_chunk("hello-world", &digest, 0..4 * 1024 * 1024)?;
     /// let mut head = Vec::new();

@@ -23,8 +23,8 @@ use crate::http::{Method, retry_delay};
 /// Failures in a row (without progress) an upload tolerates before giving up.
 pub(crate) const MAX_UPLOAD_RESUMES: u32 = 5;
 
-/// The largest `OCI-Chunk-Min-Length` a registry may impose (bytes); a larger demand is ignored, so a
-/// registry cannot make the client hold more than this in memory per upload.
+/// The largest `OCI-Chunk-Min-Length` a registry may impose (bytes); a larger demand is ignored, so
+/// a registry cannot make the client hold more than this in memory per upload.
 const MAX_REGISTRY_MIN_CHUNK: u64 = 64 << 20;
 
 pub(super) trait ReadSeek: Read + Seek {}
@@ -218,8 +218,8 @@ impl<'a, 's> Engine<'a, 's> {
         Ok(n)
     }
 
-    /// Plain reader: keeps `[x, x + want)` (or up to the source's end) in memory; returns how many bytes
-    /// from `x` are held.
+    /// Plain reader: keeps `[x, x + want)` (or up to the source's end) in memory; returns how many
+    /// bytes from `x` are held.
     fn fill_buffer(&mut self, x: u64, want: usize) -> Result<usize> {
         let buf_end = self.buf_start + self.buf.len() as u64;
         if x < self.buf_start || x > buf_end {
@@ -252,7 +252,8 @@ impl<'a, 's> Engine<'a, 's> {
         Ok(self.buf.len().min(want))
     }
 
-    /// Every byte up to the source's end hashed (for a monolithic `PUT`, whose URL carries the digest).
+    /// Every byte up to the source's end hashed (for a monolithic `PUT`, whose URL carries the
+    /// digest).
     fn hash_to_end(&mut self) -> Result<()> {
         let mut scratch = vec![0u8; PIECE];
         loop {
@@ -263,8 +264,8 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
-    /// Whether the bytes `[x, hashed)` can be sent again: nothing to re-send, a seekable source, or all
-    /// of them still in memory.
+    /// Whether the bytes `[x, hashed)` can be sent again: nothing to re-send, a seekable source, or
+    /// all of them still in memory.
     fn can_replay_from(&self, x: u64) -> bool {
         let buf_end = self.buf_start + self.buf.len() as u64;
         x == self.hashed
@@ -286,8 +287,8 @@ impl<'a, 's> Engine<'a, 's> {
         ));
     }
 
-    /// After a failed request: where to carry on (the registry's offset in the same session, or a new
-    /// session from byte 0), or the error when that is impossible.
+    /// After a failed request: where to carry on (the registry's offset in the same session, or a
+    /// new session from byte 0), or the error when that is impossible.
     fn recover(&mut self, session: UploadSession, err: Error) -> Result<UploadSession> {
         if !recoverable(&err) {
             self.cancel(&session);
@@ -524,7 +525,8 @@ impl<'a, 's> Engine<'a, 's> {
                         ));
                     }
                     if self.eof.is_none() && self.total.is_none() {
-                        // A streamed PATCH goes to the source's end; not having reached it is a bug.
+                        // A streamed PATCH goes to the source's end; not having reached it is a
+                        // bug.
                         self.eof = Some(self.hashed);
                     }
                     session = next;

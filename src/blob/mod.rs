@@ -7,54 +7,63 @@
 //! |---|---|
 //! | `CheckBlobExists` | [`BlobClient::check_blob_exists`] (size, or `None`) |
 //! | `CheckChunkExists` | [`BlobClient::check_chunk_exists`] |
-//! | `GetBlob` | [`BlobClient::get_blob`]: a [`BlobReader`] that verifies at EOF and resumes dropped connections |
+//! | `GetBlob` | [`BlobClient::get_blob`]: a [`BlobReader`], verified, resuming |
 //! | `GetChunk` | [`BlobClient::get_chunk`] |
 //! | `DeleteBlob` | [`BlobClient::delete_blob`] (404 counts as done) |
-//! | `MountBlob` | [`BlobClient::mount_blob`] ([`MountOutcome`]: mounted, or the upload session the registry opened) |
-//! | `StartUpload`, `UploadChunk`, `CompleteUpload`, `CancelUpload`, `GetUploadStatus` | [`BlobClient::start_upload`], [`BlobClient::upload_chunk`], [`BlobClient::complete_upload`], [`BlobClient::cancel_upload`], [`BlobClient::get_upload_status`] on an [`UploadSession`] |
+//! | `MountBlob` | [`BlobClient::mount_blob`] ([`MountOutcome`]) |
+//! | `StartUpload` | [`BlobClient::start_upload`] (an [`UploadSession`]) |
+//! | `UploadChunk` | [`BlobClient::upload_chunk`] |
+//! | `CompleteUpload` | [`BlobClient::complete_upload`] |
+//! | `CancelUpload` | [`BlobClient::cancel_upload`] |
+//! | `GetUploadStatus` | [`BlobClient::get_upload_status`] |
 //! | `BlobDigestCalculator` | [`DigestCalculator`](crate::DigestCalculator) |
 //! | — | [`BlobClient::download_blob_to`] (atomic file), [`BlobReader::copy_to`] (two threads) |
-//! | — | [`BlobClient::upload_blob`], [`BlobClient::upload_blob_seekable`], [`BlobClient::upload_file`] |
+//! | — | [`BlobClient::upload_blob`], [`upload_blob_seekable`], [`upload_file`] |
+//!
+//! [`upload_blob_seekable`]: BlobClient::upload_blob_seekable
+//! [`upload_file`]: BlobClient::upload_file
 //!
 //! Scopes: reads ask for `repository:{name}:pull`, uploads `pull,push`, deletes `delete`, a mount
 //! `repository:{to}:pull,push repository:{from}:pull` (one token for both), so each kind of call is
 //! challenged at most once per client. Every name is validated before anything is sent.
 //!
 //! # Downloads
-//! [`BlobReader`] streams in constant memory and fails at end of stream (never a quiet `Ok(0)`) unless
-//! the bytes match the digest and the announced length. When the connection drops it asks again with
-//! `Range: bytes={received}-`, through ACR's redirect to blob storage (which never gets the
-//! registry's credentials), up to 5 failures in a row. [`BlobReader::copy_to`] reads the socket on one
-//! thread and hashes and writes on the caller's (2 MiB in flight); [`BlobClient::download_blob_to`] writes
-//! a temporary file beside the target, syncs it and renames it only once verified.
+//! [`BlobReader`] streams in constant memory and fails at end of stream (never a quiet `Ok(0)`)
+//! unless the bytes match the digest and the announced length. When the connection drops it asks
+//! again with `Range: bytes={received}-`, through ACR's redirect to blob storage (which never gets
+//! the registry's credentials), up to 5 failures in a row. [`BlobReader::copy_to`] reads the socket
+//! on one thread and hashes and writes on the caller's (2 MiB in flight);
+//! [`BlobClient::download_blob_to`] writes a temporary file beside the target, syncs it and renames
+//! it only once verified.
 //!
 //! # Uploads
 //! [`BlobClient::upload_blob`] (any `Read`), [`BlobClient::upload_blob_seekable`] and
-//! [`BlobClient::upload_file`] compute the digest while the bytes go out (on the caller's thread, while a
-//! helper thread writes the socket), each byte hashed once whatever the retries, and check the
-//! registry's `Docker-Content-Digest` against it. The [`UploadMode`]s:
+//! [`BlobClient::upload_file`] compute the digest while the bytes go out (on the caller's thread,
+//! while a helper thread writes the socket), each byte hashed once whatever the retries, and check
+//! the registry's `Docker-Content-Digest` against it. The [`UploadMode`]s:
 //!
-//! - `Monolithic`: `POST`, then one `PUT {location}&digest=` with the whole body. The digest goes in the
-//!   URL, so it is computed first: from memory for a blob of at most one chunk, by a first pass over a
-//!   seekable source, or taken from [`UploadOptions::expected_digest`].
-//! - `Chunked`: `PATCH`es of [`UploadOptions::chunk_size`] bytes with `Content-Range: start-end`, then an
-//!   empty `PUT`. A plain reader's current chunk stays in memory until acknowledged, so it can be sent
-//!   again: memory is one chunk whatever the blob's size.
+//! - `Monolithic`: `POST`, then one `PUT {location}&digest=` with the whole body. The digest goes
+//!   in the URL, so it is computed first: from memory for a blob of at most one chunk, by a first
+//!   pass over a seekable source, or taken from [`UploadOptions::expected_digest`].
+//! - `Chunked`: `PATCH`es of [`UploadOptions::chunk_size`] bytes with `Content-Range: start-end`,
+//!   then an empty `PUT`. A plain reader's current chunk stays in memory until acknowledged, so it
+//!   can be sent again: memory is one chunk whatever the blob's size.
 //! - `Streamed`: one `PATCH` without `Content-Range` carrying everything, then an empty `PUT`.
-//! - `Auto` (default): monolithic up to one chunk (two requests); above, chunked for a plain reader and
-//!   streamed for a seekable source (it can be re-read from any offset, so chunks would only add round
-//!   trips).
+//! - `Auto` (default): monolithic up to one chunk (two requests); above, chunked for a plain reader
+//!   and streamed for a seekable source (it can be re-read from any offset, so chunks would only
+//!   add round trips).
 //!
 //! The default chunk, [`DEFAULT_CHUNK_SIZE`] = 8 MiB, is ~8 ms of data at 1 GB/s against ~1 ms of
 //! request turnaround, and bounds what a plain reader's upload holds; a registry's
-//! `OCI-Chunk-Min-Length` raises it. When a request fails part-way (connection lost, timeout, 5xx, 416,
-//! stale location), the upload asks the registry where it stands (`GET {location}` → `Range: 0-N`) and
-//! carries on from byte `N`, from the chunk in memory or by seeking. When the registry has lost the
-//! session it starts a new one and sends everything again, which needs a seekable source (or a blob
-//! still within its first chunk). Distribution 2.8 loses sessions readily: it drops one whose `PATCH`
-//! broke after storing some bytes, and one queried through a location made stale by a `PATCH` whose
-//! answer was lost. Prefer [`BlobClient::upload_file`] / [`BlobClient::upload_blob_seekable`] when the
-//! source allows it. An upload that fails for good is cancelled.
+//! `OCI-Chunk-Min-Length` raises it. When a request fails part-way (connection lost, timeout, 5xx,
+//! 416, stale location), the upload asks the registry where it stands (`GET {location}` → `Range:
+//! 0-N`) and carries on from byte `N`, from the chunk in memory or by seeking. When the registry
+//! has lost the session it starts a new one and sends everything again, which needs a seekable
+//! source (or a blob still within its first chunk). Distribution 2.8 loses sessions readily: it
+//! drops one whose `PATCH` broke after storing some bytes, and one queried through a location made
+//! stale by a `PATCH` whose answer was lost. Prefer [`BlobClient::upload_file`] /
+//! [`BlobClient::upload_blob_seekable`] when the source allows it. An upload that fails for good is
+//! cancelled.
 
 mod download;
 mod engine;
@@ -79,12 +88,16 @@ use crate::options::ClientOptions;
 use crate::pipeline::{Pipeline, repository_scope};
 use crate::reference::validate_repository;
 
-/// A client for the blobs of one registry. Cheap to clone; made with [`BlobClient::new`] or, sharing a
-/// [`Client`](crate::Client)'s connections and tokens, with [`Client::blob_client`](crate::Client::blob_client).
+/// A client for the blobs of one registry. Cheap to clone; made with [`BlobClient::new`] or,
+/// sharing a [`Client`]'s connections and tokens, with [`Client::blob_client`].
 ///
 /// ```no_run
 /// use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-/// let blobs = BlobClient::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+/// let blobs = BlobClient::new(
+///     "https://myregistry.azurecr.io",
+///     Credential::anonymous(),
+///     ClientOptions::default(),
+/// )?;
 /// # let _ = blobs;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
@@ -98,7 +111,11 @@ impl Client {
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// let blobs = client.blob_client();
     /// # let _ = blobs;
     /// # Ok::<(), azcontainerregistry::Error>(())
@@ -115,8 +132,9 @@ impl Client {
 pub enum MountOutcome {
     /// The registry linked the blob into the target repository (201); nothing needs uploading.
     Mounted,
-    /// The registry did not mount (202: the blob or the source repository is unknown to it, or the caller
-    /// may not read it) and opened an upload session instead: upload the blob through it, or cancel it.
+    /// The registry did not mount (202: the blob or the source repository is unknown to it, or the
+    /// caller may not read it) and opened an upload session instead: upload the blob through
+    /// it, or cancel it.
     UploadStarted(UploadSession),
 }
 
@@ -144,7 +162,8 @@ fn check_range(range: &Range<u64>) -> Result<()> {
 }
 
 impl BlobClient {
-    /// A blob client for the registry at `endpoint` (same rules as [`Client::new`](crate::Client::new)).
+    /// A blob client for the registry at `endpoint` (same rules as
+    /// [`Client::new`](crate::Client::new)).
     pub fn new(endpoint: &str, credential: Credential, options: ClientOptions) -> Result<Self> {
         Ok(BlobClient {
             pipeline: Pipeline::new(endpoint, credential, &options)?,
@@ -165,7 +184,11 @@ impl BlobClient {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let digest = Digest::of(b"hello");
     /// match blobs.check_blob_exists("hello-world", &digest)? {
     ///     Some(size) => println!("present, {size} bytes"),
@@ -178,8 +201,9 @@ impl BlobClient {
         self.head_blob(repository, digest)
     }
 
-    /// `HEAD` of a blob (name already validated). Always under the `pull` scope: distribution challenges
-    /// a `HEAD` for `pull` only, and the auth policy then remembers that scope for whatever was asked.
+    /// `HEAD` of a blob (name already validated). Always under the `pull` scope: distribution
+    /// challenges a `HEAD` for `pull` only, and the auth policy then remembers that scope for
+    /// whatever was asked.
     pub(crate) fn head_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
         let url = self.blob_url(repository, digest)?;
         let resp = self
@@ -197,13 +221,17 @@ impl BlobClient {
         found
     }
 
-    /// Whether the bytes `range` (end exclusive) of a blob can be read: the range the registry would
-    /// serve (clipped to the blob's end, with the blob's total size when known), or `None` when the blob is
-    /// absent (`HEAD` with `Range`).
+    /// Whether the bytes `range` (end exclusive) of a blob can be read: the range the registry
+    /// would serve (clipped to the blob's end, with the blob's total size when known), or
+    /// `None` when the blob is absent (`HEAD` with `Range`).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// if let Some(r) = blobs.check_chunk_exists("hello-world", &digest, 0..1024)? {
     ///     println!("bytes {:?} of {:?}", r.range, r.total);
@@ -234,7 +262,8 @@ impl BlobClient {
                 cr.map(Some)
             }
             200 => {
-                // The registry ignored Range: it serves the whole blob, so clip the range to its size.
+                // The registry ignored Range: it serves the whole blob, so clip the range to its
+                // size.
                 let total = resp.content_length().ok_or_else(|| {
                     Error::decode("chunk HEAD response", "200 without Content-Length")
                 });
@@ -254,13 +283,17 @@ impl BlobClient {
         found
     }
 
-    /// Deletes a blob from a repository (`DELETE`, 202). A blob that is already absent (404) counts as
-    /// deleted, as in the other Azure SDKs. The registry must allow deletes (distribution:
+    /// Deletes a blob from a repository (`DELETE`, 202). A blob that is already absent (404) counts
+    /// as deleted, as in the other Azure SDKs. The registry must allow deletes (distribution:
     /// `storage.delete.enabled`).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// blobs.delete_blob("hello-world", &Digest::of(b"hello"))?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -289,7 +322,11 @@ impl BlobClient {
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
     /// # use azcontainerregistry::blob::MountOutcome;
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// # let digest = Digest::of(b"hello");
     /// match blobs.mount_blob("target", "source", &digest)? {
     ///     MountOutcome::Mounted => {}

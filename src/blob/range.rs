@@ -14,8 +14,8 @@ pub struct ContentRange {
 }
 
 impl ContentRange {
-    /// Parses `bytes a-b/total` (or `bytes a-b/*`). `None` for anything else, including the `bytes */total`
-    /// of a 416 answer.
+    /// Parses `bytes a-b/total` (or `bytes a-b/*`). `None` for anything else, including the `bytes
+    /// */total` of a 416 answer.
     ///
     /// ```
     /// use azcontainerregistry::blob::ContentRange;
@@ -59,8 +59,9 @@ impl ContentRange {
 
 /// The offset (bytes received) an upload session reports in `Range: 0-N`.
 ///
-/// Distribution and ACR send `0-0` both for an empty session and after exactly one byte, so `known`, the
-/// offset the caller believes in, settles that one case: `0-0` means 1 only when `known` is at least 1.
+/// Distribution and ACR send `0-0` both for an empty session and after exactly one byte, so
+/// `known`, the offset the caller believes in, settles that one case: `0-0` means 1 only when
+/// `known` is at least 1.
 pub(crate) fn upload_offset(header: &str, known: u64) -> Option<u64> {
     let h = header.trim();
     let h = h

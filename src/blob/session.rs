@@ -1,13 +1,13 @@
 //! Upload sessions, one request per call as in the Go SDK: [`BlobClient::start_upload`],
-//! [`BlobClient::upload_chunk`], [`BlobClient::get_upload_status`], [`BlobClient::complete_upload`],
-//! [`BlobClient::cancel_upload`].
+//! [`BlobClient::upload_chunk`], [`BlobClient::get_upload_status`],
+//! [`BlobClient::complete_upload`], [`BlobClient::cancel_upload`].
 //!
-//! The registry names each session by a `Location` URL that changes with every chunk (distribution and
-//! ACR sign the offset into its `_state` query; a stale one is refused with `BLOB_UPLOAD_INVALID`), so
-//! every call returns the session as the registry now describes it and the caller keeps the newest. The
-//! `Location` is resolved against the request URL whether it is relative (ACR) or absolute
-//! (distribution); its query is kept as is and `digest` appended to it. Credentials only go along when it
-//! is on the registry's own origin.
+//! The registry names each session by a `Location` URL that changes with every chunk (distribution
+//! and ACR sign the offset into its `_state` query; a stale one is refused with
+//! `BLOB_UPLOAD_INVALID`), so every call returns the session as the registry now describes it and
+//! the caller keeps the newest. The `Location` is resolved against the request URL whether it is
+//! relative (ACR) or absolute (distribution); its query is kept as is and `digest` appended to it.
+//! Credentials only go along when it is on the registry's own origin.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -22,9 +22,9 @@ use crate::reference::validate_repository;
 
 /// An upload in progress: where to send the next chunk and how many bytes the registry holds.
 ///
-/// Returned by [`BlobClient::start_upload`] and by every call that advances the upload; always use the
-/// newest. Its location carries the registry's signed upload state: treat it as a secret (its `Debug`
-/// output redacts it).
+/// Returned by [`BlobClient::start_upload`] and by every call that advances the upload; always use
+/// the newest. Its location carries the registry's signed upload state: treat it as a secret (its
+/// `Debug` output redacts it).
 #[derive(Clone, PartialEq, Eq)]
 pub struct UploadSession {
     pub(crate) repository: String,
@@ -40,7 +40,8 @@ impl UploadSession {
         &self.repository
     }
 
-    /// The absolute URL of the session (the resolved `Location`), including the registry's state query.
+    /// The absolute URL of the session (the resolved `Location`), including the registry's state
+    /// query.
     pub fn location(&self) -> &str {
         self.location.as_str()
     }
@@ -55,12 +56,14 @@ impl UploadSession {
         self.offset
     }
 
-    /// The smallest chunk (except the last) the registry accepts, from its `OCI-Chunk-Min-Length` header.
+    /// The smallest chunk (except the last) the registry accepts, from its `OCI-Chunk-Min-Length`
+    /// header.
     pub fn min_chunk_length(&self) -> Option<u64> {
         self.min_chunk
     }
 
-    /// The URL that completes the upload: the location with `digest` appended (`&` when it has a query).
+    /// The URL that completes the upload: the location with `digest` appended (`&` when it has a
+    /// query).
     pub(crate) fn complete_url(&self, digest: &Digest) -> Url {
         let mut url = self.location.clone();
         let query = match url.query() {
@@ -147,7 +150,8 @@ fn offset_from(resp: &Response, known: u64) -> Result<u64> {
     }
 }
 
-/// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed with.
+/// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed
+/// with.
 pub(crate) fn check_completed(resp: &Response, digest: &Digest) -> Result<Digest> {
     if let Some(d) = resp.header("docker-content-digest")
         && d.trim() != digest.as_str()
@@ -179,8 +183,13 @@ impl BlobClient {
     /// Opens an upload session in `repository` (`POST /v2/{name}/blobs/uploads/`, 202).
     ///
     /// ```no_run
-    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest, DigestCalculator};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
+    /// # use azcontainerregistry::{Digest, DigestCalculator};
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let mut calc = DigestCalculator::new();
     /// let session = blobs.start_upload("hello-world")?;
     /// let session = blobs.upload_chunk(&session, &b"hello "[..], Some(6), Some(&mut calc))?;
@@ -207,22 +216,30 @@ impl BlobClient {
         session
     }
 
-    /// Sends the next chunk of an upload (`PATCH {location}`, 202) and returns the advanced session.
+    /// Sends the next chunk of an upload (`PATCH {location}`, 202) and returns the advanced
+    /// session.
     ///
-    /// The chunk starts at the session's [`offset`](UploadSession::offset) (the registry refuses any other
-    /// start, so it is not a parameter). With `len = Some(n)` exactly `n` bytes are read from `chunk` and
-    /// sent with `Content-Range: {offset}-{offset+n-1}` (no `bytes ` prefix: ACR and distribution want it
-    /// bare) and `Content-Length`; with `None`, `chunk` is streamed to its end without `Content-Range`.
+    /// The chunk starts at the session's [`offset`](UploadSession::offset) (the registry refuses
+    /// any other start, so it is not a parameter). With `len = Some(n)` exactly `n` bytes are
+    /// read from `chunk` and sent with `Content-Range: {offset}-{offset+n-1}` (no `bytes `
+    /// prefix: ACR and distribution want it bare) and `Content-Length`; with `None`, `chunk` is
+    /// streamed to its end without `Content-Range`.
     ///
-    /// `calculator` hashes the chunk as it is sent, with the Go SDK's semantics: its state is saved first
-    /// and restored when the chunk fails, so sending the chunk again does not hash it twice.
+    /// `calculator` hashes the chunk as it is sent, with the Go SDK's semantics: its state is saved
+    /// first and restored when the chunk fails, so sending the chunk again does not hash it
+    /// twice.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, DigestCalculator};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let mut calc = DigestCalculator::new();
     /// let session = blobs.start_upload("hello-world")?;
-    /// let session = blobs.upload_chunk(&session, std::fs::File::open("part1")?, None, Some(&mut calc))?;
+    /// let part = std::fs::File::open("part1")?;
+    /// let session = blobs.upload_chunk(&session, part, None, Some(&mut calc))?;
     /// blobs.complete_upload(&session, &calc.digest())?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -314,7 +331,11 @@ impl BlobClient {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let session = blobs.start_upload("hello-world")?;
     /// let status = blobs.get_upload_status(&session)?;
     /// assert_eq!(status.offset, 0);
@@ -333,13 +354,18 @@ impl BlobClient {
         })
     }
 
-    /// Completes an upload (`PUT {location}&digest={digest}`, 201): the registry checks the bytes it
-    /// received against `digest` (`DIGEST_INVALID` otherwise, see
-    /// [`Error::has_code`](crate::Error::has_code)). The registry's `Docker-Content-Digest` is checked too.
+    /// Completes an upload (`PUT {location}&digest={digest}`, 201): the registry checks the bytes
+    /// it received against `digest` (`DIGEST_INVALID` otherwise, see
+    /// [`Error::has_code`](crate::Error::has_code)). The registry's `Docker-Content-Digest` is
+    /// checked too.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let session = blobs.start_upload("hello-world")?;
     /// let session = blobs.upload_chunk(&session, &b"hello"[..], Some(5), None)?;
     /// blobs.complete_upload(&session, &Digest::of(b"hello"))?;
@@ -356,12 +382,16 @@ impl BlobClient {
         done
     }
 
-    /// Abandons an upload (`DELETE {location}`, 204); a session the registry no longer knows (404) counts
-    /// as cancelled.
+    /// Abandons an upload (`DELETE {location}`, 204); a session the registry no longer knows (404)
+    /// counts as cancelled.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let session = blobs.start_upload("hello-world")?;
     /// blobs.cancel_upload(&session)?;
     /// # Ok::<(), azcontainerregistry::Error>(())

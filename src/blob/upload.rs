@@ -16,8 +16,8 @@ use crate::reference::validate_repository;
 /// The default [`UploadOptions::chunk_size`]: 8 MiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
-/// How [`BlobClient::upload_blob`] sends the bytes (see the [`blob` module docs](crate::blob#uploads)
-/// for the trade-offs).
+/// How [`BlobClient::upload_blob`] sends the bytes (see the [`blob` module
+/// docs](crate::blob#uploads) for the trade-offs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum UploadMode {
@@ -37,19 +37,24 @@ pub enum UploadMode {
 ///
 /// ```
 /// use azcontainerregistry::blob::{UploadMode, UploadOptions};
-/// let options = UploadOptions { chunk_size: 4 * 1024 * 1024, mode: UploadMode::Chunked, ..Default::default() };
+/// let options = UploadOptions {
+///     chunk_size: 4 * 1024 * 1024,
+///     mode: UploadMode::Chunked,
+///     ..Default::default()
+/// };
 /// assert!(options.skip_existing);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadOptions {
     /// The digest the bytes must have (e.g. from a descriptor). The upload fails, and is cancelled
-    /// before completion, when the bytes hash to anything else. Needed to skip blobs the registry has.
+    /// before completion, when the bytes hash to anything else. Needed to skip blobs the registry
+    /// has.
     pub expected_digest: Option<Digest>,
-    /// With `expected_digest`: ask the registry first (`HEAD`) and send nothing if it has the blob.
-    /// Default `true`.
+    /// With `expected_digest`: ask the registry first (`HEAD`) and send nothing if it has the
+    /// blob. Default `true`.
     pub skip_existing: bool,
-    /// Chunk size in bytes (chunked mode; also the largest blob sent monolithically by `Auto`, and the
-    /// memory a plain reader's upload keeps for resuming). Default [`DEFAULT_CHUNK_SIZE`].
+    /// Chunk size in bytes (chunked mode; also the largest blob sent monolithically by `Auto`, and
+    /// the memory a plain reader's upload keeps for resuming). Default [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
     /// How to send. Default [`UploadMode::Auto`].
     pub mode: UploadMode,
@@ -74,7 +79,8 @@ pub struct UploadedBlob {
     pub digest: Digest,
     /// Its size in bytes.
     pub size: u64,
-    /// True when the registry already had it and nothing was sent ([`UploadOptions::skip_existing`]).
+    /// True when the registry already had it and nothing was sent
+    /// ([`UploadOptions::skip_existing`]).
     pub skipped: bool,
 }
 
@@ -82,16 +88,21 @@ impl BlobClient {
     /// Uploads everything `source` yields as one blob and returns its digest and size, in constant
     /// memory (one chunk at most, see [`UploadOptions::chunk_size`]).
     ///
-    /// The digest is computed while the bytes stream; with [`UploadOptions::expected_digest`] the blob is
-    /// first looked up (and skipped when present, [`UploadOptions::skip_existing`]) and the bytes must hash
-    /// to it. A request that fails part-way is resumed from where the registry says it stands, re-sending
-    /// from the chunk held in memory. When the registry loses the session and the blob is larger than
-    /// one chunk, a plain reader cannot be re-read: prefer [`upload_blob_seekable`](Self::upload_blob_seekable)
+    /// The digest is computed while the bytes stream; with [`UploadOptions::expected_digest`] the
+    /// blob is first looked up (and skipped when present, [`UploadOptions::skip_existing`]) and
+    /// the bytes must hash to it. A request that fails part-way is resumed from where the
+    /// registry says it stands, re-sending from the chunk held in memory. When the registry
+    /// loses the session and the blob is larger than one chunk, a plain reader cannot be
+    /// re-read: prefer [`upload_blob_seekable`](Self::upload_blob_seekable)
     /// or [`upload_file`](Self::upload_file) when the source allows it.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let stdin = std::io::stdin().lock();
     /// let pushed = blobs.upload_blob("hello-world", stdin, Default::default())?;
     /// println!("{} ({} bytes)", pushed.digest, pushed.size);
@@ -110,12 +121,16 @@ impl BlobClient {
     }
 
     /// Uploads a seekable source from its current position to its end. Like
-    /// [`upload_blob`](Self::upload_blob), but no chunk is held in memory, and any failure can be resumed by
-    /// seeking, even when the registry lost the session.
+    /// [`upload_blob`](Self::upload_blob), but no chunk is held in memory, and any failure can be
+    /// resumed by seeking, even when the registry lost the session.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let file = std::fs::File::open("layer.tar.gz")?;
     /// let pushed = blobs.upload_blob_seekable("hello-world", file, Default::default())?;
     /// # let _ = pushed;
@@ -145,7 +160,11 @@ impl BlobClient {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential};
-    /// # let blobs = BlobClient::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let pushed = blobs.upload_file("hello-world", "layer.tar.gz", Default::default())?;
     /// # let _ = pushed;
     /// # Ok::<(), azcontainerregistry::Error>(())

@@ -27,7 +27,8 @@ pub struct ListRepositoriesOptions {
     pub page_size: Option<u32>,
     /// Start after this repository name (`last`).
     pub last: Option<String>,
-    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other fields.
+    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
+    /// fields.
     pub continuation: Option<String>,
 }
 
@@ -42,7 +43,8 @@ pub struct ListTagsOptions {
     pub order_by: Option<ArtifactOrder>,
     /// Only the tags of this manifest (`digest`).
     pub digest: Option<Digest>,
-    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other fields.
+    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
+    /// fields.
     pub continuation: Option<String>,
 }
 
@@ -55,7 +57,8 @@ pub struct ListManifestsOptions {
     pub last: Option<String>,
     /// Order by last update time (`orderby`).
     pub order_by: Option<ArtifactOrder>,
-    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other fields.
+    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
+    /// fields.
     pub continuation: Option<String>,
 }
 
@@ -97,7 +100,11 @@ impl Client {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, ListRepositoriesOptions};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// for name in client.list_repositories(ListRepositoriesOptions::default()) {
     ///     println!("{}", name?);
     /// }
@@ -127,7 +134,11 @@ impl Client {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let props = client.get_repository_properties("hello-world")?;
     /// println!("{} manifests, {} tags", props.manifest_count, props.tag_count);
     /// # Ok::<(), azcontainerregistry::Error>(())
@@ -144,13 +155,22 @@ impl Client {
         )
     }
 
-    /// Sets the read/write/delete/list permissions of a repository (`PATCH /acr/v1/{name}`); only the
-    /// fields that are `Some` are sent.
+    /// Sets the read/write/delete/list permissions of a repository (`PATCH /acr/v1/{name}`); only
+    /// the fields that are `Some` are sent.
     ///
     /// ```no_run
-    /// # use azcontainerregistry::{Client, ClientOptions, Credential, RepositoryWriteableProperties};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// let locked = RepositoryWriteableProperties { can_delete: Some(false), can_write: Some(false), ..Default::default() };
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// # use azcontainerregistry::RepositoryWriteableProperties;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let locked = RepositoryWriteableProperties {
+    ///     can_delete: Some(false),
+    ///     can_write: Some(false),
+    ///     ..Default::default()
+    /// };
     /// client.update_repository_properties("hello-world", &locked)?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -171,12 +191,16 @@ impl Client {
         )
     }
 
-    /// Deletes a repository with all its tags and manifests (`DELETE /acr/v1/{name}`). A repository that
-    /// does not exist counts as deleted (the result is then empty).
+    /// Deletes a repository with all its tags and manifests (`DELETE /acr/v1/{name}`). A repository
+    /// that does not exist counts as deleted (the result is then empty).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let gone = client.delete_repository("old-app")?;
     /// println!("{} manifests deleted", gone.deleted_manifests.len());
     /// # Ok::<(), azcontainerregistry::Error>(())
@@ -204,13 +228,21 @@ impl Client {
         }
     }
 
-    /// Lists the tags of a repository with their properties (`GET /acr/v1/{name}/_tags`), optionally
-    /// ordered by time or restricted to one manifest.
+    /// Lists the tags of a repository with their properties (`GET /acr/v1/{name}/_tags`),
+    /// optionally ordered by time or restricted to one manifest.
     ///
     /// ```no_run
-    /// # use azcontainerregistry::{ArtifactOrder, Client, ClientOptions, Credential, ListTagsOptions};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// let newest = ListTagsOptions { order_by: Some(ArtifactOrder::LastUpdatedOnDescending), ..Default::default() };
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// use azcontainerregistry::{ArtifactOrder, ListTagsOptions};
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let newest = ListTagsOptions {
+    ///     order_by: Some(ArtifactOrder::LastUpdatedOnDescending),
+    ///     ..Default::default()
+    /// };
     /// for tag in client.list_tags("hello-world", newest).take(5) {
     ///     let tag = tag?;
     ///     println!("{} -> {}", tag.name, tag.digest);
@@ -243,7 +275,11 @@ impl Client {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let tag = client.get_tag_properties("hello-world", "latest")?;
     /// println!("latest is {}", tag.tag.digest);
     /// # Ok::<(), azcontainerregistry::Error>(())
@@ -262,13 +298,19 @@ impl Client {
     }
 
     /// Sets the permissions of a tag (`PATCH /acr/v1/{name}/_tags/{tag}`); only the fields that are
-    /// `Some` are sent. Returns the tag's properties as the registry now holds them (ACR answers with
-    /// the same `{registry, imageName, tag}` shape as [`get_tag_properties`](Self::get_tag_properties)).
+    /// `Some` are sent. Returns the tag's properties as the registry now holds them (ACR answers
+    /// with the same `{registry, imageName, tag}` shape as
+    /// [`get_tag_properties`](Self::get_tag_properties)).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, TagWriteableProperties};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// client.update_tag_properties("hello-world", "latest", &TagWriteableProperties { can_delete: Some(false), ..Default::default() })?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let keep = TagWriteableProperties { can_delete: Some(false), ..Default::default() };
+    /// client.update_tag_properties("hello-world", "latest", &keep)?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn update_tag_properties(
@@ -290,12 +332,16 @@ impl Client {
         )
     }
 
-    /// Deletes a tag (`DELETE /acr/v1/{name}/_tags/{tag}`); the manifest stays. A tag that does not exist
-    /// counts as deleted.
+    /// Deletes a tag (`DELETE /acr/v1/{name}/_tags/{tag}`); the manifest stays. A tag that does not
+    /// exist counts as deleted.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// client.delete_tag("hello-world", "old")?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -317,9 +363,17 @@ impl Client {
     /// Lists the manifests of a repository with their properties (`GET /acr/v1/{name}/_manifests`).
     ///
     /// ```no_run
-    /// # use azcontainerregistry::{ArtifactOrder, Client, ClientOptions, Credential, ListManifestsOptions};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// let options = ListManifestsOptions { order_by: Some(ArtifactOrder::LastUpdatedOnDescending), ..Default::default() };
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// use azcontainerregistry::{ArtifactOrder, ListManifestsOptions};
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let options = ListManifestsOptions {
+    ///     order_by: Some(ArtifactOrder::LastUpdatedOnDescending),
+    ///     ..Default::default()
+    /// };
     /// for m in client.list_manifests("hello-world", options) {
     ///     let m = m?;
     ///     println!("{} {:?}", m.digest, m.tags);
@@ -350,14 +404,19 @@ impl Client {
         })
     }
 
-    /// The properties of a manifest (`GET /acr/v1/{name}/_manifests/{digest}`). A tag is accepted too: it
-    /// is resolved to its digest first.
+    /// The properties of a manifest (`GET /acr/v1/{name}/_manifests/{digest}`). A tag is accepted
+    /// too: it is resolved to its digest first.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
     /// let m = client.get_manifest_properties("hello-world", "latest")?;
-    /// println!("{} {:?}/{:?}", m.manifest.digest, m.manifest.operating_system, m.manifest.architecture);
+    /// let m = m.manifest;
+    /// println!("{} {:?}/{:?}", m.digest, m.operating_system, m.architecture);
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn get_manifest_properties(
@@ -379,15 +438,23 @@ impl Client {
         )
     }
 
-    /// Sets the permissions of a manifest (`PATCH /acr/v1/{name}/_manifests/{digest}`); a tag is resolved
-    /// to its digest first. Only the fields that are `Some` are sent. Returns the manifest's properties
-    /// as the registry now holds them (the `{registry, imageName, manifest}` shape of
-    /// [`get_manifest_properties`](Self::get_manifest_properties)).
+    /// Sets the permissions of a manifest (`PATCH /acr/v1/{name}/_manifests/{digest}`); a tag is
+    /// resolved to its digest first. Only the fields that are `Some` are sent. Returns the
+    /// manifest's properties as the registry now holds them (the `{registry, imageName,
+    /// manifest}` shape of [`get_manifest_properties`](Self::get_manifest_properties)).
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, ManifestWriteableProperties};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// let frozen = ManifestWriteableProperties { can_write: Some(false), can_delete: Some(false), ..Default::default() };
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let frozen = ManifestWriteableProperties {
+    ///     can_write: Some(false),
+    ///     can_delete: Some(false),
+    ///     ..Default::default()
+    /// };
     /// client.update_manifest_properties("hello-world", "latest", &frozen)?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -413,7 +480,8 @@ impl Client {
         )
     }
 
-    /// A digest for the metadata API: the reference itself, or the tag's digest from its ACR properties.
+    /// A digest for the metadata API: the reference itself, or the tag's digest from its ACR
+    /// properties.
     fn metadata_digest(&self, repository: &str, reference: &str) -> Result<Digest> {
         validate_repository(repository)?;
         match TagOrDigest::parse(reference)? {

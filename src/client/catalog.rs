@@ -1,6 +1,6 @@
 //! The distribution listings every registry has: `GET /v2/_catalog` and `GET /v2/{name}/tags/list`.
-//! ACR has them too, but its `/acr/v1` listings ([`Client::list_repositories`], [`Client::list_tags`])
-//! carry properties and ordering; these are for every other registry.
+//! ACR has them too, but its `/acr/v1` listings ([`Client::list_repositories`],
+//! [`Client::list_tags`]) carry properties and ordering; these are for every other registry.
 
 use super::Client;
 use super::pager::{Pager, first_page};
@@ -11,12 +11,13 @@ use crate::reference::validate_repository;
 /// Options of [`Client::list_catalog`] and [`Client::list_tag_names`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListNamesOptions {
-    /// Items per page (`n`); `None` lets the registry choose. Some registries (distribution 2.8 for tags)
-    /// ignore it and answer everything at once.
+    /// Items per page (`n`); `None` lets the registry choose. Some registries (distribution 2.8
+    /// for tags) ignore it and answer everything at once.
     pub page_size: Option<u32>,
     /// Start after this name (`last`).
     pub last: Option<String>,
-    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other fields.
+    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
+    /// fields.
     pub continuation: Option<String>,
 }
 
@@ -37,7 +38,11 @@ impl Client {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, ListNamesOptions};
-    /// let client = Client::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "http://127.0.0.1:5000",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// for name in client.list_catalog(ListNamesOptions::default()) {
     ///     println!("{}", name?);
     /// }
@@ -67,8 +72,14 @@ impl Client {
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, ListNamesOptions};
-    /// # let client = Client::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
-    /// let tags: Vec<String> = client.list_tag_names("hello-world", ListNamesOptions::default()).collect::<Result<_, _>>()?;
+    /// # let client = Client::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let tags: Vec<String> = client
+    ///     .list_tag_names("hello-world", ListNamesOptions::default())
+    ///     .collect::<Result<_, _>>()?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn list_tag_names(&self, repository: &str, options: ListNamesOptions) -> Pager<String> {

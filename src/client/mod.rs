@@ -2,7 +2,7 @@
 //!
 //! | file | operations |
 //! |---|---|
-//! | `acr.rs` | ACR's `/acr/v1` metadata: list, read, update, delete repositories, tags, manifests |
+//! | `acr.rs` | ACR's `/acr/v1`: list, read, update, delete repositories, tags, manifests |
 //! | `v2.rs` | `/v2/{name}/manifests`: get, exists, upload, delete (every registry) |
 //! | `catalog.rs` | `/v2/_catalog` and `/v2/{name}/tags/list` (every registry) |
 //! | `referrers.rs` | `/v2/{name}/referrers/{digest}`, with the tag-schema fallback |
@@ -26,12 +26,16 @@ use crate::error::Result;
 use crate::options::ClientOptions;
 use crate::pipeline::Pipeline;
 
-/// A client for one registry. Cheap to clone; `Send + Sync`; clones share one connection pool and token
-/// cache.
+/// A client for one registry. Cheap to clone; `Send + Sync`; clones share one connection pool and
+/// token cache.
 ///
 /// ```no_run
 /// use azcontainerregistry::{Client, ClientOptions, Credential};
-/// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+/// let client = Client::new(
+///     "https://myregistry.azurecr.io",
+///     Credential::anonymous(),
+///     ClientOptions::default(),
+/// )?;
 /// # let _ = client;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
@@ -41,8 +45,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for the registry at `endpoint` (`https://myregistry.azurecr.io`; a bare host means https;
-    /// plain `http://` is accepted for loopback hosts, elsewhere only with [`ClientOptions::allow_http`]).
+    /// A client for the registry at `endpoint` (`https://myregistry.azurecr.io`; a bare host means
+    /// https; plain `http://` is accepted for loopback hosts, elsewhere only with
+    /// [`ClientOptions::allow_http`]).
     pub fn new(endpoint: &str, credential: Credential, options: ClientOptions) -> Result<Self> {
         Ok(Client {
             pipeline: Pipeline::new(endpoint, credential, &options)?,

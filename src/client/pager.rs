@@ -1,11 +1,12 @@
 //! Paged listings as iterators.
 //!
 //! A [`Pager`] yields items (`Iterator<Item = Result<T>>`), fetching pages lazily by following the
-//! registry's `Link: <…>; rel="next"` header. [`Pager::pages`] walks page by page instead, and every page
-//! carries a [`continuation`](Page::continuation): hand it to [`Pager::resume`] (or to the `continuation`
-//! field of a list operation's options) to carry on later, from another process even. A next link that
-//! points at another origin is refused with [`Error::Redirect`](crate::Error::Redirect): a registry must not
-//! steer the client, with its token, elsewhere.
+//! registry's `Link: <…>; rel="next"` header. [`Pager::pages`] walks page by page instead, and
+//! every page carries a [`continuation`](Page::continuation): hand it to [`Pager::resume`] (or to
+//! the `continuation` field of a list operation's options) to carry on later, from another process
+//! even. A next link that points at another origin is refused with
+//! [`Error::Redirect`](crate::Error::Redirect): a registry must not steer the client, with its
+//! token, elsewhere.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -25,7 +26,8 @@ type Decode<T> = fn(&[u8]) -> Result<Vec<T>>;
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
-    /// Where the next page starts (the registry's next link, as path and query), or `None` on the last page.
+    /// Where the next page starts (the registry's next link, as path and query), or `None` on the
+    /// last page.
     pub continuation: Option<String>,
 }
 
@@ -33,12 +35,21 @@ pub struct Page<T> {
 ///
 /// ```no_run
 /// use azcontainerregistry::{Client, ClientOptions, Credential, ListRepositoriesOptions};
-/// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-/// let mut pages = client.list_repositories(ListRepositoriesOptions { page_size: Some(100), ..Default::default() }).pages();
+/// # let client = Client::new(
+/// #     "https://r.azurecr.io",
+/// #     Credential::anonymous(),
+/// #     ClientOptions::default(),
+/// # )?;
+/// let first_100 = ListRepositoriesOptions { page_size: Some(100), ..Default::default() };
+/// let mut pages = client.list_repositories(first_100).pages();
 /// let first = pages.next().transpose()?;
 /// if let Some(token) = first.and_then(|p| p.continuation) {
 ///     // later, perhaps in another process:
-///     let rest = client.list_repositories(ListRepositoriesOptions { continuation: Some(token), ..Default::default() });
+///     let from_there = ListRepositoriesOptions {
+///         continuation: Some(token),
+///         ..Default::default()
+///     };
+///     let rest = client.list_repositories(from_there);
 ///     for name in rest { println!("{}", name?); }
 /// }
 /// # Ok::<(), azcontainerregistry::Error>(())
@@ -112,9 +123,10 @@ impl<T> Pager<T> {
         self
     }
 
-    /// Where the next unfetched page starts: save it to resume later. Items already fetched but not yet
-    /// yielded are not covered by it; use [`pages`](Self::pages) for exact resumption. After a failed
-    /// page, this is the page that failed, so the listing can be resumed where it broke off.
+    /// Where the next unfetched page starts: save it to resume later. Items already fetched but not
+    /// yet yielded are not covered by it; use [`pages`](Self::pages) for exact resumption.
+    /// After a failed page, this is the page that failed, so the listing can be resumed where
+    /// it broke off.
     pub fn continuation(&self) -> Option<String> {
         self.next.as_ref().map(path_and_query)
     }
@@ -176,8 +188,9 @@ impl<T> Pager<T> {
                 }))
             }
             Err(e) => {
-                // the listing stops here, but the page that failed stays the continuation: a caller can
-                // resume from it (after a transient failure, say) instead of starting over
+                // the listing stops here, but the page that failed stays the continuation: a caller
+                // can resume from it (after a transient failure, say) instead of
+                // starting over
                 self.next = Some(url);
                 self.failed = true;
                 Some(Err(e))

@@ -1,6 +1,6 @@
 //! Referrers (OCI 1.1): the manifests whose `subject` is a given manifest (signatures, SBOMs,
-//! attestations), through `GET /v2/{name}/referrers/{digest}`, or, on registries without that API, the
-//! tag-schema fallback: an index stored under the tag `sha256-<hex>`.
+//! attestations), through `GET /v2/{name}/referrers/{digest}`, or, on registries without that API,
+//! the tag-schema fallback: an index stored under the tag `sha256-<hex>`.
 
 use super::Client;
 use crate::digest::Digest;
@@ -15,15 +15,21 @@ const INDEX_LIMIT: u64 = 4 * 1024 * 1024;
 const MAX_PAGES: usize = 1000;
 
 impl Client {
-    /// The referrers of the manifest `digest` in `repository`, optionally only those of `artifact_type`.
-    /// Uses the referrers API and falls back to the `sha256-<hex>` tag when the registry answers 404
-    /// (distribution 2.8 and older registries); no referrers at all is an empty list.
+    /// The referrers of the manifest `digest` in `repository`, optionally only those of
+    /// `artifact_type`. Uses the referrers API and falls back to the `sha256-<hex>` tag when
+    /// the registry answers 404 (distribution 2.8 and older registries); no referrers at all is
+    /// an empty list.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// let image: Digest = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".parse()?;
-    /// for r in client.list_referrers("hello-world", &image, Some("application/vnd.dev.sigstore.bundle.v0.3+json"))? {
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let image = Digest::of(b"{}"); // the digest of a manifest
+    /// let signatures = Some("application/vnd.dev.sigstore.bundle.v0.3+json");
+    /// for r in client.list_referrers("hello-world", &image, signatures)? {
     ///     println!("{} {:?}", r.digest, r.artifact_type);
     /// }
     /// # Ok::<(), azcontainerregistry::Error>(())

@@ -3,18 +3,20 @@
 //!
 //! What this does that the Go SDK leaves to the caller:
 //!
-//! - **Verification.** A fetched manifest is hashed and checked against the digest it was requested by
-//!   (when the reference is a digest) and against the registry's `Docker-Content-Digest` (when the
-//!   registry sends one); an upload's digest is computed here and checked against the registry's, and an
-//!   upload by digest is refused before any request when the bytes do not hash to that digest.
-//! - **The full `Accept` list.** Distribution answers 404 for an OCI manifest when the request does not
-//!   accept OCI types, so every fetch sends [`DEFAULT_ACCEPT`] unless the caller narrows it.
-//! - **A size bound.** Manifests over [`MAX_MANIFEST_SIZE`] (4 MiB, the limit of ACR, containerd and the
-//!   other Azure SDKs) are refused: by `Content-Length` before reading the body, and otherwise after
-//!   reading one byte past the limit, never more. Uploads over the limit are refused before sending.
+//! - **Verification.** A fetched manifest is hashed and checked against the digest it was requested
+//!   by (when the reference is a digest) and against the registry's `Docker-Content-Digest` (when
+//!   the registry sends one); an upload's digest is computed here and checked against the
+//!   registry's, and an upload by digest is refused before any request when the bytes do not hash
+//!   to that digest.
+//! - **The full `Accept` list.** Distribution answers 404 for an OCI manifest when the request does
+//!   not accept OCI types, so every fetch sends [`DEFAULT_ACCEPT`] unless the caller narrows it.
+//! - **A size bound.** Manifests over [`MAX_MANIFEST_SIZE`] (4 MiB, the limit of ACR, containerd
+//!   and the other Azure SDKs) are refused: by `Content-Length` before reading the body, and
+//!   otherwise after reading one byte past the limit, never more. Uploads over the limit are
+//!   refused before sending.
 //!
-//! The manifest is returned as the registry's bytes ([`ManifestResponse::bytes`]) because a digest is
-//! over the exact bytes; [`ManifestResponse::manifest`] parses them into the typed [`Manifest`].
+//! The manifest is returned as the registry's bytes ([`ManifestResponse::bytes`]) because a digest
+//! is over the exact bytes; [`ManifestResponse::manifest`] parses them into the typed [`Manifest`].
 
 use super::Client;
 use crate::digest::{Digest, Hasher};
@@ -31,9 +33,10 @@ pub const MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 /// Options of [`Client::get_manifest_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GetManifestOptions {
-    /// The media types to accept, most wanted first; `None` sends [`DEFAULT_ACCEPT`] (every manifest
-    /// type this crate reads). Narrow it only on purpose: a registry answers 404 for a manifest whose type
-    /// is not accepted (distribution does for OCI manifests), and may convert others.
+    /// The media types to accept, most wanted first; `None` sends [`DEFAULT_ACCEPT`] (every
+    /// manifest type this crate reads). Narrow it only on purpose: a registry answers 404 for
+    /// a manifest whose type is not accepted (distribution does for OCI manifests), and may
+    /// convert others.
     pub accept: Option<Vec<String>>,
 }
 
@@ -43,12 +46,12 @@ pub struct GetManifestOptions {
 pub struct ManifestResponse {
     /// The manifest's bytes exactly as received (the digest is over these bytes).
     pub bytes: Vec<u8>,
-    /// The media type: the response's `Content-Type` without parameters, or, when that is not a manifest
-    /// type (`application/json`…), the manifest's own `mediaType`.
+    /// The media type: the response's `Content-Type` without parameters, or, when that is not a
+    /// manifest type (`application/json`…), the manifest's own `mediaType`.
     pub media_type: String,
-    /// The digest of [`bytes`](Self::bytes), verified against the requested digest and the registry's
-    /// `Docker-Content-Digest`: the requested digest when fetched by digest, else the registry's, else
-    /// the SHA-256 computed here.
+    /// The digest of [`bytes`](Self::bytes), verified against the requested digest and the
+    /// registry's `Docker-Content-Digest`: the requested digest when fetched by digest, else
+    /// the registry's, else the SHA-256 computed here.
     pub digest: Digest,
 }
 
@@ -159,19 +162,28 @@ fn digest_with(algorithm: crate::digest::Algorithm, bytes: &[u8]) -> Digest {
 }
 
 impl Client {
-    /// Fetches a manifest by tag or digest (`GET /v2/{name}/manifests/{reference}`), accepting every
-    /// manifest type ([`DEFAULT_ACCEPT`]).
+    /// Fetches a manifest by tag or digest (`GET /v2/{name}/manifests/{reference}`), accepting
+    /// every manifest type ([`DEFAULT_ACCEPT`]).
     ///
     /// The bytes are verified against `reference` when it is a digest and against the registry's
-    /// `Docker-Content-Digest` when present ([`Error::DigestMismatch`] otherwise). A manifest larger than
-    /// [`MAX_MANIFEST_SIZE`] is [`Error::TooLarge`]. A missing manifest is an error whose
-    /// [`is_not_found`](Error::is_not_found) is true.
+    /// `Docker-Content-Digest` when present ([`Error::DigestMismatch`] otherwise). A manifest
+    /// larger than [`MAX_MANIFEST_SIZE`] is [`Error::TooLarge`]. A missing manifest is an error
+    /// whose [`is_not_found`](Error::is_not_found) is true.
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential, Manifest};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// let response = client.get_manifest("hello-world", "latest")?;
-    /// println!("{} ({}, {} bytes)", response.digest, response.media_type, response.bytes.len());
+    /// println!(
+    ///     "{} ({}, {} bytes)",
+    ///     response.digest,
+    ///     response.media_type,
+    ///     response.bytes.len()
+    /// );
     /// match response.manifest()? {
     ///     Manifest::Image(m) => println!("{} layers", m.layers.len()),
     ///     Manifest::Index(i) => println!("{} platforms", i.manifests.len()),
@@ -190,10 +202,17 @@ impl Client {
     /// [`get_manifest`](Self::get_manifest) with options: a narrower `Accept` list.
     ///
     /// ```no_run
-    /// use azcontainerregistry::{Client, ClientOptions, Credential, GetManifestOptions, media_type};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// use azcontainerregistry::{GetManifestOptions, media_type};
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// // Only Docker manifest lists: a registry answers 404 for anything else under this tag.
-    /// let options = GetManifestOptions { accept: Some(vec![media_type::DOCKER_MANIFEST_LIST.into()]) };
+    /// let options = GetManifestOptions {
+    ///     accept: Some(vec![media_type::DOCKER_MANIFEST_LIST.into()]),
+    /// };
     /// let list = client.get_manifest_with("hello-world", "latest", options)?;
     /// # let _ = list;
     /// # Ok::<(), azcontainerregistry::Error>(())
@@ -244,15 +263,19 @@ impl Client {
         })
     }
 
-    /// Whether a manifest exists (`HEAD /v2/{name}/manifests/{reference}`), and if so its digest, media
-    /// type and size; `None` when the registry answers 404. Accepts every manifest type.
+    /// Whether a manifest exists (`HEAD /v2/{name}/manifests/{reference}`), and if so its digest,
+    /// media type and size; `None` when the registry answers 404. Accepts every manifest type.
     ///
-    /// When the registry's answer lacks the digest or size (some registries leave them off a `HEAD`),
-    /// the manifest is fetched and measured instead.
+    /// When the registry's answer lacks the digest or size (some registries leave them off a
+    /// `HEAD`), the manifest is fetched and measured instead.
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// match client.manifest_exists("hello-world", "latest")? {
     ///     Some(info) => println!("latest is {} ({} bytes)", info.digest, info.size),
     ///     None => println!("no such tag"),
@@ -314,15 +337,19 @@ impl Client {
     /// `Content-Type: media_type`) and returns its digest.
     ///
     /// The digest is computed here (SHA-256, or the algorithm of a digest `reference`) and checked
-    /// against the registry's `Docker-Content-Digest`. When `reference` is a digest, the bytes must hash
-    /// to it: otherwise [`Error::DigestMismatch`] and nothing is sent. A manifest larger than
-    /// [`MAX_MANIFEST_SIZE`] is refused before sending ([`Error::InvalidInput`]). The registry checks that
-    /// every blob and child manifest the manifest refers to is already in the repository: push those
-    /// first.
+    /// against the registry's `Docker-Content-Digest`. When `reference` is a digest, the bytes must
+    /// hash to it: otherwise [`Error::DigestMismatch`] and nothing is sent. A manifest larger
+    /// than [`MAX_MANIFEST_SIZE`] is refused before sending ([`Error::InvalidInput`]). The
+    /// registry checks that every blob and child manifest the manifest refers to is already in
+    /// the repository: push those first.
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential, media_type};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// let bytes = std::fs::read("manifest.json")?;
     /// let digest = client.upload_manifest("hello-world", "v1", &bytes, media_type::OCI_MANIFEST)?;
     /// println!("pushed hello-world:v1 as {digest}");
@@ -385,14 +412,23 @@ impl Client {
     /// upload by digest, take the digest from [`Manifest::descriptor`].
     ///
     /// ```no_run
-    /// use azcontainerregistry::{Client, ClientOptions, Credential, Descriptor, ImageManifest, Manifest, media_type};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+    /// use azcontainerregistry::{
+    ///     Client, ClientOptions, Credential, Descriptor, ImageManifest, Manifest, media_type,
+    /// };
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
     /// let config = br#"{"architecture":"amd64","os":"linux"}"#;
     /// let layer = std::fs::read("layer.tar.gz")?;
     /// // (push the config and layer blobs first)
     /// let manifest = Manifest::from(ImageManifest::new(
     ///     Descriptor::for_bytes(media_type::OCI_CONFIG, config),
-    ///     vec![Descriptor::for_bytes(media_type::OCI_LAYER_TAR_GZIP, &layer)],
+    ///     vec![Descriptor::for_bytes(
+    ///         media_type::OCI_LAYER_TAR_GZIP,
+    ///         &layer,
+    ///     )],
     /// ));
     /// let digest = client.upload_manifest_typed("hello-world", "v1", &manifest)?;
     /// assert_eq!(digest, manifest.descriptor().digest);
@@ -412,15 +448,21 @@ impl Client {
         )
     }
 
-    /// Deletes a manifest and every tag that points at it (`DELETE /v2/{name}/manifests/{digest}`, every
-    /// registry). Unlike the Go SDK this also takes a tag, resolved to its digest first (distribution
-    /// refuses deletion by tag). A manifest that does not exist counts as deleted.
+    /// Deletes a manifest and every tag that points at it (`DELETE /v2/{name}/manifests/{digest}`,
+    /// every registry). Unlike the Go SDK this also takes a tag, resolved to its digest first
+    /// (distribution refuses deletion by tag). A manifest that does not exist counts as
+    /// deleted.
     ///
     /// ```no_run
-    /// # use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// # let client = Client::new("https://r.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-    /// client.delete_manifest("hello-world", "v1")?;          // by tag
-    /// client.delete_manifest("hello-world", "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")?;
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// client.delete_manifest("hello-world", "v1")?; // by tag
+    /// let digest = Digest::of(b"{}"); // the digest of a manifest
+    /// client.delete_manifest("hello-world", &digest)?; // by digest
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn delete_manifest(&self, repository: &str, reference: impl AsRef<str>) -> Result<()> {

@@ -1,5 +1,6 @@
-//! ACR's own token endpoints: `/oauth2/exchange` (Azure AD token → ACR refresh token) and `/oauth2/token`
-//! (refresh token or anonymous → access token), and the public [`AuthenticationClient`] over them.
+//! ACR's own token endpoints: `/oauth2/exchange` (Azure AD token → ACR refresh token) and
+//! `/oauth2/token` (refresh token or anonymous → access token), and the public
+//! [`AuthenticationClient`] over them.
 
 use std::time::SystemTime;
 
@@ -11,7 +12,8 @@ use crate::options::ClientOptions;
 pub(crate) const API_VERSION: &str = "2021-07-01";
 const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
 
-/// An ACR refresh token, from [`AuthenticationClient::exchange_aad_access_token_for_acr_refresh_token`].
+/// An ACR refresh token, from
+/// [`AuthenticationClient::exchange_aad_access_token_for_acr_refresh_token`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AcrRefreshToken {
@@ -21,7 +23,8 @@ pub struct AcrRefreshToken {
     pub expires_on: Option<SystemTime>,
 }
 
-/// An ACR access token, from [`AuthenticationClient::exchange_acr_refresh_token_for_acr_access_token`].
+/// An ACR access token, from
+/// [`AuthenticationClient::exchange_acr_refresh_token_for_acr_access_token`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AcrAccessToken {
@@ -76,12 +79,15 @@ pub enum TokenGrantType {
     Password,
 }
 
-/// The two ACR token exchanges as plain calls, as in the Go SDK's `AuthenticationClient`. [`Client`]
-/// does all of this by itself; use this to hand tokens to other tools.
+/// The two ACR token exchanges as plain calls, as in the Go SDK's `AuthenticationClient`.
+/// [`Client`] does all of this by itself; use this to hand tokens to other tools.
 ///
 /// ```no_run
-/// use azcontainerregistry::{AuthenticationClient, ClientOptions, ExchangeOptions, Secret, TokenGrantType};
-/// let auth = AuthenticationClient::new("https://myregistry.azurecr.io", ClientOptions::default())?;
+/// use azcontainerregistry::{
+///     AuthenticationClient, ClientOptions, ExchangeOptions, Secret, TokenGrantType,
+/// };
+/// let auth =
+///     AuthenticationClient::new("https://myregistry.azurecr.io", ClientOptions::default())?;
 /// let refresh = auth.exchange_aad_access_token_for_acr_refresh_token(
 ///     "myregistry.azurecr.io",
 ///     &Secret::new("<azure ad token>"),
@@ -225,7 +231,8 @@ pub(crate) fn exchange(
     )
 }
 
-/// `POST /oauth2/token` with a refresh token, or anonymously (`grant_type=password`, no refresh token).
+/// `POST /oauth2/token` with a refresh token, or anonymously (`grant_type=password`, no refresh
+/// token).
 pub(crate) fn access_token(
     transport: &Transport,
     endpoint: &Url,

@@ -1,10 +1,11 @@
-//! The token cache of one client pipeline: tokens by key (refresh tokens per service, access tokens per
-//! service and scope), each valid until a margin before its expiry, with one acquisition in flight per key.
+//! The token cache of one client pipeline: tokens by key (refresh tokens per service, access tokens
+//! per service and scope), each valid until a margin before its expiry, with one acquisition in
+//! flight per key.
 //!
-//! Each key has a slot behind its own mutex: the first thread to find the slot empty or stale fetches
-//! while holding it, and the others wait on the same mutex and then find the fresh token. Different
-//! access keys only meet at the shared refresh-token slot while it is being renewed (locks are always
-//! taken access-slot first, then refresh-slot, so they cannot deadlock).
+//! Each key has a slot behind its own mutex: the first thread to find the slot empty or stale
+//! fetches while holding it, and the others wait on the same mutex and then find the fresh token.
+//! Different access keys only meet at the shared refresh-token slot while it is being renewed
+//! (locks are always taken access-slot first, then refresh-slot, so they cannot deadlock).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,7 +43,8 @@ impl TokenCache {
             .clone()
     }
 
-    /// The token for `key`, fetched with `fetch` unless one is cached that is valid for `margin` more.
+    /// The token for `key`, fetched with `fetch` unless one is cached that is valid for `margin`
+    /// more.
     pub(crate) fn get_or_fetch(
         &self,
         key: &str,
@@ -92,8 +94,8 @@ impl TokenCache {
     }
 }
 
-/// The `exp` claim of a JWT, if the token is one. Accepts base64url with or without padding, and standard
-/// base64.
+/// The `exp` claim of a JWT, if the token is one. Accepts base64url with or without padding, and
+/// standard base64.
 pub(crate) fn jwt_expiry(token: &str) -> Option<SystemTime> {
     let payload = token.split('.').nth(1)?;
     let trimmed = payload.trim_end_matches('=');

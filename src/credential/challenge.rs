@@ -1,7 +1,7 @@
 //! The `WWW-Authenticate` header: `Bearer realm="…",service="…",scope="…"` and `Basic realm="…"`.
 //!
-//! Handles quoted values with commas and escapes inside, unquoted values, several challenges in one header,
-//! `error=` and several space-separated scopes.
+//! Handles quoted values with commas and escapes inside, unquoted values, several challenges in one
+//! header, `error=` and several space-separated scopes.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 ///
 /// ```
 /// use azcontainerregistry::credential::challenge::Challenge;
-/// let c = &Challenge::parse_all(r#"Bearer realm="https://r.io/oauth2/token",service="r.io",scope="repository:a:pull repository:b:pull""#)[0];
+/// let header = concat!(
+///     r#"Bearer realm="https://r.io/oauth2/token",service="r.io","#,
+///     r#"scope="repository:a:pull repository:b:pull""#,
+/// );
+/// let c = &Challenge::parse_all(header)[0];
 /// assert!(c.is_bearer());
 /// assert_eq!(c.realm(), Some("https://r.io/oauth2/token"));
 /// assert_eq!(c.scopes(), vec!["repository:a:pull", "repository:b:pull"]);

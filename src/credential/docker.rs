@@ -1,5 +1,5 @@
-//! The Docker token flow: `GET {realm}?service=…&scope=…` with optional `Authorization: Basic`, answered
-//! with `{"token":…}` or `{"access_token":…}` and an optional `expires_in`.
+//! The Docker token flow: `GET {realm}?service=…&scope=…` with optional `Authorization: Basic`,
+//! answered with `{"token":…}` or `{"access_token":…}` and an optional `expires_in`.
 
 use std::time::{Duration, SystemTime};
 

@@ -1,16 +1,21 @@
-//! Who the client is: [`Credential`] (anonymous, username and password, or an Azure AD token source), the
-//! synchronous [`TokenCredential`] trait, and the token flows that turn them into registry tokens.
+//! Who the client is: [`Credential`] (anonymous, username and password, or an Azure AD token
+//! source), the synchronous [`TokenCredential`] trait, and the token flows that turn them into
+//! registry tokens.
 //!
-//! | credential | on a `Bearer` challenge | on a `Basic` challenge |
-//! |---|---|---|
-//! | anonymous | ACR: `POST /oauth2/token` (`grant_type=password`); others: `GET realm` without credentials | fails: credentials needed |
-//! | username/password | `GET realm` with `Authorization: Basic` (Docker token flow, ACR accepts it too) | `Basic` on every request |
-//! | Azure AD | `POST /oauth2/exchange` then `POST /oauth2/token`, always on the registry's own endpoint | fails: the registry does not take Azure AD |
+//! What each credential does when the registry challenges:
 //!
-//! A token realm on another host than the registry is used for the anonymous and username/password flows
-//! (Docker Hub and many registries keep their token service elsewhere, and the registry's own challenge named
-//! it), but an Azure AD token is only ever sent to the registry's endpoint, whatever the realm says: that
-//! token opens every registry the identity can reach, so a registry must not be able to steer it away.
+//! - **anonymous**: on `Bearer`, ACR gets `POST /oauth2/token` (`grant_type=password`), other
+//!   registries `GET realm` without credentials; on `Basic`, it fails (credentials are needed).
+//! - **username/password**: on `Bearer`, `GET realm` with `Authorization: Basic` (the Docker token
+//!   flow, which ACR accepts too); on `Basic`, `Basic` on every request.
+//! - **Azure AD**: on `Bearer`, `POST /oauth2/exchange` then `POST /oauth2/token`, always on the
+//!   registry's own endpoint; on `Basic`, it fails (the registry does not take Azure AD).
+//!
+//! A token realm on another host than the registry is used for the anonymous and username/password
+//! flows (Docker Hub and many registries keep their token service elsewhere, and the registry's own
+//! challenge named it), but an Azure AD token is only ever sent to the registry's endpoint,
+//! whatever the realm says: that token opens every registry the identity can reach, so a registry
+//! must not be able to steer it away.
 
 pub(crate) mod acr;
 #[cfg(feature = "azure")]
@@ -92,22 +97,26 @@ pub struct AccessToken {
 /// [`Credential::azure`]; this trait is for everything else.
 ///
 /// ```
-/// use std::time::{Duration, SystemTime};
 /// use azcontainerregistry::{AccessToken, Credential, Secret, TokenCredential};
+/// use std::time::{Duration, SystemTime};
 ///
 /// #[derive(Debug)]
 /// struct FromEnv;
 /// impl TokenCredential for FromEnv {
 ///     fn get_token(&self, _scopes: &[&str]) -> azcontainerregistry::Result<AccessToken> {
 ///         let token = std::env::var("MY_AAD_TOKEN").unwrap_or_default();
-///         Ok(AccessToken { token: Secret::new(token), expires_on: SystemTime::now() + Duration::from_secs(300) })
+///         Ok(AccessToken {
+///             token: Secret::new(token),
+///             expires_on: SystemTime::now() + Duration::from_secs(300),
+///         })
 ///     }
 /// }
 /// let credential = Credential::token(FromEnv);
 /// # let _ = credential;
 /// ```
 pub trait TokenCredential: Send + Sync + fmt::Debug {
-    /// An access token for `scopes` (for a registry: `["https://containerregistry.azure.net/.default"]`).
+    /// An access token for `scopes` (for a registry:
+    /// `["https://containerregistry.azure.net/.default"]`).
     fn get_token(&self, scopes: &[&str]) -> Result<AccessToken>;
 }
 

@@ -12,8 +12,8 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// The delay before retry number `attempt` (1-based): `Retry-After` when given (capped at `max_delay`),
-/// else `initial_delay * 2^(attempt-1)` with ±25 % jitter, capped.
+/// The delay before retry number `attempt` (1-based): `Retry-After` when given (capped at
+/// `max_delay`), else `initial_delay * 2^(attempt-1)` with ±25 % jitter, capped.
 pub(crate) fn delay(options: &RetryOptions, attempt: u32, retry_after: Option<&str>) -> Duration {
     if let Some(d) = retry_after.and_then(parse_retry_after) {
         return d.min(options.max_delay);

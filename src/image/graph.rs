@@ -14,7 +14,8 @@ pub(super) struct Node {
     pub manifest: Manifest,
 }
 
-/// An image read from somewhere: the top manifest, the children of an index (in order), and every blob.
+/// An image read from somewhere: the top manifest, the children of an index (in order), and every
+/// blob.
 pub(super) struct Graph {
     pub top: Node,
     pub children: Vec<Node>,

@@ -1,10 +1,10 @@
-//! OCI image layout directories (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`), as skopeo, oras and
-//! containerd read and write them.
+//! OCI image layout directories (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`), as skopeo, oras
+//! and containerd read and write them.
 //!
-//! Blobs are written atomically and verified: bytes go to a temporary file in the same directory, are
-//! hashed on the way, fsynced, and renamed into place only when their digest and size match. A layout
-//! therefore never holds a partial or corrupt blob under a digest's name, and a blob that is already
-//! there (right size) is never fetched again.
+//! Blobs are written atomically and verified: bytes go to a temporary file in the same directory,
+//! are hashed on the way, fsynced, and renamed into place only when their digest and size match. A
+//! layout therefore never holds a partial or corrupt blob under a digest's name, and a blob that is
+//! already there (right size) is never fetched again.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -26,8 +26,8 @@ const JSON_LIMIT: u64 = 4 * 1024 * 1024;
 /// An OCI image layout directory.
 ///
 /// Blob writes are safe to run concurrently (each is a temporary file renamed into place), but
-/// `index.json` is rewritten whole by [`add_manifest`](Self::add_manifest): one writer per layout at a time
-/// (two processes pulling into one layout at once can lose an entry).
+/// `index.json` is rewritten whole by [`add_manifest`](Self::add_manifest): one writer per layout
+/// at a time (two processes pulling into one layout at once can lose an entry).
 ///
 /// ```
 /// use azcontainerregistry::image::Layout;
@@ -44,8 +44,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Opens the layout at `dir`, creating the directory, `oci-layout` and an empty `index.json` when
-    /// they are missing.
+    /// Opens the layout at `dir`, creating the directory, `oci-layout` and an empty `index.json`
+    /// when they are missing.
     pub fn create(dir: impl AsRef<Path>) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         fs::create_dir_all(root.join("blobs"))?;
@@ -105,8 +105,8 @@ impl Layout {
         }
     }
 
-    /// Writes a blob from a stream, verifying digest (and size, when given) before it appears under its
-    /// name. Returns the number of bytes written.
+    /// Writes a blob from a stream, verifying digest (and size, when given) before it appears under
+    /// its name. Returns the number of bytes written.
     pub fn write_blob(&self, digest: &Digest, size: Option<u64>, reader: impl Read) -> Result<u64> {
         let mut verified = DigestReader::new(reader, digest.clone(), size);
         self.write_blob_with(digest, |file| {
@@ -114,9 +114,9 @@ impl Layout {
         })
     }
 
-    /// Writes a blob through `fill`, which must verify what it writes (and fail otherwise): the bytes go
-    /// to a temporary file in the blob's directory, which is fsynced and renamed into place only when
-    /// `fill` succeeds.
+    /// Writes a blob through `fill`, which must verify what it writes (and fail otherwise): the
+    /// bytes go to a temporary file in the blob's directory, which is fsynced and renamed into
+    /// place only when `fill` succeeds.
     pub(crate) fn write_blob_with(
         &self,
         digest: &Digest,
@@ -194,8 +194,8 @@ impl Layout {
     }
 
     /// Adds `descriptor` to `index.json` under `name` (the `org.opencontainers.image.ref.name`
-    /// annotation), replacing an entry of the same name; without a name the descriptor is added unless an
-    /// unnamed entry with the same digest is already there.
+    /// annotation), replacing an entry of the same name; without a name the descriptor is added
+    /// unless an unnamed entry with the same digest is already there.
     pub fn add_manifest(&self, descriptor: &Descriptor, name: Option<&str>) -> Result<()> {
         let mut index = self.index()?;
         let mut entry = descriptor.clone();
@@ -223,8 +223,8 @@ impl Layout {
         self.write_index(&index)
     }
 
-    /// The manifest named `name` in `index.json`; with no name, the only entry (an error when there are
-    /// several).
+    /// The manifest named `name` in `index.json`; with no name, the only entry (an error when there
+    /// are several).
     pub fn resolve(&self, name: Option<&str>) -> Result<Descriptor> {
         let index = self.index()?;
         let root = self.root.display().to_string();

@@ -1,27 +1,46 @@
-//! Whole images: [`pull`] into an OCI image layout directory, [`push`] from one, and [`copy`] between
-//! repositories or registries, with multi-platform indexes, platform selection, bounded parallel blob
-//! transfers on std threads, and progress reports.
+//! Whole images: [`pull`] into an OCI image layout directory, [`push`] from one, and [`copy`]
+//! between repositories or registries, with multi-platform indexes, platform selection, bounded
+//! parallel blob transfers on std threads, and progress reports.
 //!
 //! What none of the Azure SDKs offers: an image in one call.
 //!
 //! ```no_run
 //! use azcontainerregistry::{Client, ClientOptions, Credential, image};
-//! let client = Client::new("https://myregistry.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
+//! let client = Client::new(
+//!     "https://myregistry.azurecr.io",
+//!     Credential::anonymous(),
+//!     ClientOptions::default(),
+//! )?;
 //! // every platform of a multi-arch image into ./out (skopeo: oci:out:latest)
-//! image::pull(&client, "hello-world:latest", "out", image::PullOptions::default())?;
+//! image::pull(
+//!     &client,
+//!     "hello-world:latest",
+//!     "out",
+//!     image::PullOptions::default(),
+//! )?;
 //! // only linux/arm64
-//! let arm = image::PullOptions { platforms: vec!["linux/arm64".parse()?], ..Default::default() };
+//! let arm = image::PullOptions {
+//!     platforms: vec!["linux/arm64".parse()?],
+//!     ..Default::default()
+//! };
 //! image::pull(&client, "hello-world:latest", "out-arm64", arm)?;
 //! // back into another repository
-//! image::push(&client, "out", Some("latest"), "mirror/hello-world:latest", image::PushOptions::default())?;
+//! image::push(
+//!     &client,
+//!     "out",
+//!     Some("latest"),
+//!     "mirror/hello-world:latest",
+//!     image::PushOptions::default(),
+//! )?;
 //! # Ok::<(), azcontainerregistry::Error>(())
 //! ```
 //!
 //! ## Platform selection
-//! With `platforms` empty, an index is transferred whole, children included. With platforms named, only
-//! the matching children are: when one matches, the result is that child manifest itself (as
-//! `docker pull --platform` does); when several match, a new index listing just them is written, **whose
-//! digest differs from the source index's**. No match is an error naming the platforms available.
+//! With `platforms` empty, an index is transferred whole, children included. With platforms named,
+//! only the matching children are: when one matches, the result is that child manifest itself (as
+//! `docker pull --platform` does); when several match, a new index listing just them is written,
+//! **whose digest differs from the source index's**. No match is an error naming the platforms
+//! available.
 
 mod graph;
 mod layout;
@@ -55,7 +74,8 @@ pub struct PullOptions {
     pub parallelism: usize,
     /// Called as blobs move.
     pub progress: Option<ProgressFn>,
-    /// The name the image gets in the layout's `index.json`; default: the tag, or none for a digest.
+    /// The name the image gets in the layout's `index.json`; default: the tag, or none for a
+    /// digest.
     pub name: Option<String>,
 }
 
@@ -99,8 +119,8 @@ debug_options!(CopyOptions);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TransferReport {
-    /// The digest of the top manifest at the destination (differs from the source's when platforms were
-    /// selected from an index).
+    /// The digest of the top manifest at the destination (differs from the source's when platforms
+    /// were selected from an index).
     pub digest: Digest,
     /// Its media type.
     pub media_type: String,
@@ -135,14 +155,20 @@ fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
 }
 
 /// Pulls an image (manifest, config, layers; for an index its children too, or only the selected
-/// platforms) into the OCI image layout at `dir`, creating it if needed. Blobs already in the layout are
-/// not fetched again; every blob and manifest is verified before it lands.
+/// platforms) into the OCI image layout at `dir`, creating it if needed. Blobs already in the
+/// layout are not fetched again; every blob and manifest is verified before it lands.
 ///
 /// ```no_run
 /// # use azcontainerregistry::{Client, ClientOptions, Credential, image};
-/// # let client = Client::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
-/// let report = image::pull(&client, "hello-world:latest", "hello-layout", image::PullOptions::default())?;
-/// println!("{} ({} blobs fetched, {} already there)", report.digest, report.blobs_transferred, report.blobs_skipped);
+/// # let client = Client::new(
+/// #     "http://127.0.0.1:5000",
+/// #     Credential::anonymous(),
+/// #     ClientOptions::default(),
+/// # )?;
+/// let options = image::PullOptions::default();
+/// let report = image::pull(&client, "hello-world:latest", "hello-layout", options)?;
+/// let (fetched, there) = (report.blobs_transferred, report.blobs_skipped);
+/// println!("{} ({fetched} blobs fetched, {there} already there)", report.digest);
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 pub fn pull(
@@ -193,16 +219,21 @@ pub fn pull(
     Ok(stats.report(&graph))
 }
 
-/// Pushes the image named `name` in the OCI image layout at `dir` (or its only image, when `name` is
-/// `None`) to `target` (`repository:tag`, or `repository@digest`, which must be the image's digest; not
-/// both: that is refused before anything is sent). Blobs the registry already has are
-/// skipped (HEAD); then an index's children are pushed by digest, and the top manifest last, so the tag
-/// never points at an incomplete image.
+/// Pushes the image named `name` in the OCI image layout at `dir` (or its only image, when `name`
+/// is `None`) to `target` (`repository:tag`, or `repository@digest`, which must be the image's
+/// digest; not both: that is refused before anything is sent). Blobs the registry already has are
+/// skipped (HEAD); then an index's children are pushed by digest, and the top manifest last, so the
+/// tag never points at an incomplete image.
 ///
 /// ```no_run
 /// # use azcontainerregistry::{Client, ClientOptions, Credential, image};
-/// # let client = Client::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
-/// image::push(&client, "hello-layout", Some("latest"), "hello-world:v2", image::PushOptions::default())?;
+/// # let client = Client::new(
+/// #     "http://127.0.0.1:5000",
+/// #     Credential::anonymous(),
+/// #     ClientOptions::default(),
+/// # )?;
+/// let options = image::PushOptions::default();
+/// image::push(&client, "hello-layout", Some("latest"), "hello-world:v2", options)?;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 pub fn push(
@@ -234,9 +265,23 @@ pub fn push(
 ///
 /// ```no_run
 /// # use azcontainerregistry::{Client, ClientOptions, Credential, image};
-/// let src = Client::new("https://source.azurecr.io", Credential::anonymous(), ClientOptions::default())?;
-/// let dst = Client::new("http://127.0.0.1:5000", Credential::anonymous(), ClientOptions::default())?;
-/// image::copy(&src, "library/alpine:3.20", &dst, "alpine:3.20", image::CopyOptions::default())?;
+/// let src = Client::new(
+///     "https://source.azurecr.io",
+///     Credential::anonymous(),
+///     ClientOptions::default(),
+/// )?;
+/// let dst = Client::new(
+///     "http://127.0.0.1:5000",
+///     Credential::anonymous(),
+///     ClientOptions::default(),
+/// )?;
+/// image::copy(
+///     &src,
+///     "library/alpine:3.20",
+///     &dst,
+///     "alpine:3.20",
+///     image::CopyOptions::default(),
+/// )?;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 pub fn copy(

@@ -20,7 +20,8 @@ pub enum ProgressKind {
     Skipped,
 }
 
-/// One progress report. `transferred` counts this blob's bytes so far; the totals cover the whole image.
+/// One progress report. `transferred` counts this blob's bytes so far; the totals cover the whole
+/// image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {

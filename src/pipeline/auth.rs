@@ -1,14 +1,15 @@
 //! The authentication policy: which `Authorization` header a request carries, and what to do with a
 //! `401` challenge.
 //!
-//! Each request names the scope it needs (`repository:x:pull`). Once the registry's first challenge has
-//! told us its scheme, realm and service, tokens are fetched for the named scope before the request is sent
-//! and cached per (service, scope), so paging and repeated calls are never challenged again. When the
-//! registry's challenge names another scope than the request did, that mapping is remembered. A request
-//! whose token is refused is retried once with a freshly fetched token, never in a loop.
+//! Each request names the scope it needs (`repository:x:pull`). Once the registry's first challenge
+//! has told us its scheme, realm and service, tokens are fetched for the named scope before the
+//! request is sent and cached per (service, scope), so paging and repeated calls are never
+//! challenged again. When the registry's challenge names another scope than the request did, that
+//! mapping is remembered. A request whose token is refused is retried once with a freshly fetched
+//! token, never in a loop.
 //!
-//! Credentials only ever go to the registry's own origin: a redirect or a URL on another origin gets no
-//! `Authorization` header.
+//! Credentials only ever go to the registry's own origin: a redirect or a URL on another origin
+//! gets no `Authorization` header.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -80,9 +81,10 @@ impl AuthPolicy {
         url.origin() == self.endpoint.origin()
     }
 
-    /// The header for a request to `url` needing `scope`, fetching a token first when the registry's
-    /// scheme is known. `None` when nothing is known yet (the registry will challenge). A token that
-    /// cannot be fetched is an error: sending the request without it would only fetch it again.
+    /// The header for a request to `url` needing `scope`, fetching a token first when the
+    /// registry's scheme is known. `None` when nothing is known yet (the registry will
+    /// challenge). A token that cannot be fetched is an error: sending the request without it
+    /// would only fetch it again.
     pub(crate) fn header_for(
         &self,
         transport: &Transport,
@@ -109,13 +111,15 @@ impl AuthPolicy {
             return Ok(None);
         };
         let scope = scope.unwrap_or_default();
-        // A failure here is final: sending the request bare would only be challenged and fetch again.
+        // A failure here is final: sending the request bare would only be challenged and fetch
+        // again.
         let token = self.token(transport, &bearer, &scope)?;
         Ok(Some(format!("Bearer {}", token.expose())))
     }
 
-    /// Reacts to a 401 with `challenge`; `sent` is the header the refused request carried and `asked` the
-    /// scope it named. Returns the header to retry with, or `None` when retrying cannot help.
+    /// Reacts to a 401 with `challenge`; `sent` is the header the refused request carried and
+    /// `asked` the scope it named. Returns the header to retry with, or `None` when retrying
+    /// cannot help.
     pub(crate) fn on_challenge(
         &self,
         transport: &Transport,
@@ -151,8 +155,9 @@ impl AuthPolicy {
             .to_string();
         let asked = asked.map(normalize_scope);
         let challenged = challenge.scope().map(normalize_scope);
-        // Ask for what the request named when it covers what the registry wants (the token then serves
-        // both); otherwise for the registry's scope, and remember that this request needs that one.
+        // Ask for what the request named when it covers what the registry wants (the token then
+        // serves both); otherwise for the registry's scope, and remember that this request
+        // needs that one.
         let scope = match (&asked, challenged) {
             (Some(a), Some(c)) if covers(a, &c) => a.clone(),
             (_, Some(c)) => c,

@@ -5,9 +5,9 @@ pub(crate) fn repository_scope(repository: &str, actions: &str) -> String {
     format!("repository:{repository}:{actions}")
 }
 
-/// A scope string in canonical form: actions sorted and deduplicated within each scope, scopes sorted.
-/// Registries list actions in any order (distribution: `push,pull` or `pull,push` at random), and the
-/// token cache must not fetch twice for the same rights.
+/// A scope string in canonical form: actions sorted and deduplicated within each scope, scopes
+/// sorted. Registries list actions in any order (distribution: `push,pull` or `pull,push` at
+/// random), and the token cache must not fetch twice for the same rights.
 pub(super) fn normalize_scope(scope: &str) -> String {
     let mut scopes: Vec<String> = scope
         .split_whitespace()
@@ -26,8 +26,8 @@ pub(super) fn normalize_scope(scope: &str) -> String {
     scopes.join(" ")
 }
 
-/// True when every scope of `wanted` is granted by some scope of `have` (same resource, `*` or a superset
-/// of the actions). Both normalized.
+/// True when every scope of `wanted` is granted by some scope of `have` (same resource, `*` or a
+/// superset of the actions). Both normalized.
 pub(super) fn covers(have: &str, wanted: &str) -> bool {
     let parse = |s: &str| -> Vec<(String, Vec<String>)> {
         s.split_whitespace()

@@ -18,12 +18,11 @@
 //!
 //! Output, for scripts:
 //! - stdout carries the result only: names one per line (`repos`, `tags`, `manifests`), a digest
-//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`), a manifest's exact bytes
-//!   (`manifest get`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one
-//!   `deleted ...`/`updated ...`/`mounted ...` line, or readable `show` lines;
-//!   `--json` turns listings, `show`, `set`, `referrers` and `delete-repo` into JSON (the wire
-//!   field names; `tags --json` lists tag objects with digests and times under the ACR API, names
-//!   otherwise).
+//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`), a manifest's exact bytes (`manifest
+//!   get`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one `deleted
+//!   ...`/`updated ...`/`mounted ...` line, or readable `show` lines; `--json` turns listings,
+//!   `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field names; `tags --json`
+//!   lists tag objects with digests and times under the ACR API, names otherwise).
 //! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
 //!   stderr is a terminal).
 //! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from
@@ -31,6 +30,8 @@
 //!   there, 1 when it is not, 2 on an error.
 //! - `delete` and `delete-repo` succeed when the target is already gone (a note says so when
 //!   known).
+// The clap argument docs double as `--help` text, where a URL is plain text, not a link.
+#![allow(rustdoc::bare_urls)]
 
 mod args;
 mod blob;

@@ -25,7 +25,7 @@ const IMDS_TOKEN_PATH: &str = "/metadata/identity/oauth2/token";
 /// Longest wait for the instance metadata service to answer the default chain's probe.
 const IMDS_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Options of [`Credential::azure_default_with`] and [`AzureDefaultCredential`].
+/// Options of [`Credential::azure_default_with`](crate::Credential::azure_default_with) and [`AzureDefaultCredential`].
 ///
 /// ```
 /// use azcontainerregistry::credential::azure::AzureCredentialOptions;
@@ -40,7 +40,8 @@ const IMDS_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct AzureCredentialOptions {
-    /// The transport of every Azure AD and managed-identity request; default [`UreqTransport::new`].
+    /// The transport of every Azure AD and managed-identity request; default
+    /// [`UreqTransport::new`].
     pub transport: Option<UreqTransport>,
     /// The Azure AD authority host, e.g. `https://login.microsoftonline.us`. Default: the
     /// `AZURE_AUTHORITY_HOST` environment variable, else `https://login.microsoftonline.com`.
@@ -63,7 +64,8 @@ pub struct AzureCredentialOptions {
 struct Member {
     name: &'static str,
     credential: std::result::Result<Arc<dyn AzTokenCredential>, String>,
-    /// For managed identity on a VM: the metadata service must answer before it is asked for a token.
+    /// For managed identity on a VM: the metadata service must answer before it is asked for a
+    /// token.
     probe: Option<ImdsProbe>,
 }
 
@@ -92,19 +94,20 @@ impl ImdsProbe {
     }
 }
 
-/// Like `DefaultAzureCredential` of the other Azure SDKs: a chain of credentials tried in order, the first
-/// that yields a token wins and is used from then on.
+/// Like `DefaultAzureCredential` of the other Azure SDKs: a chain of credentials tried in order,
+/// the first that yields a token wins and is used from then on.
 ///
 /// 1. **Environment client secret**: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
-/// 2. **Workload identity**: `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` (set by the
-///    AKS workload identity webhook).
-/// 3. **Managed identity**: App Service (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`) or the VM metadata service,
-///    which is probed first with a 1-second limit so that machines outside Azure move on quickly;
-///    user-assigned when [`AzureCredentialOptions::managed_identity_client_id`] or `AZURE_CLIENT_ID` is set.
+/// 2. **Workload identity**: `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`
+///    (set by the AKS workload identity webhook).
+/// 3. **Managed identity**: App Service (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`) or the VM metadata
+///    service, which is probed first with a 1-second limit so that machines outside Azure move on
+///    quickly; user-assigned when [`AzureCredentialOptions::managed_identity_client_id`] or
+///    `AZURE_CLIENT_ID` is set.
 /// 4. **Azure CLI**: `az account get-access-token`, as signed in with `az login`.
 ///
-/// The environment is read when the chain is built. Azure AD requests go to `AZURE_AUTHORITY_HOST` when
-/// set. When no member yields a token, the error lists what each one said.
+/// The environment is read when the chain is built. Azure AD requests go to `AZURE_AUTHORITY_HOST`
+/// when set. When no member yields a token, the error lists what each one said.
 pub struct AzureDefaultCredential {
     members: Vec<Member>,
     winner: Mutex<Option<usize>>,
@@ -152,8 +155,8 @@ fn az_err(e: azure_core::Error) -> String {
 }
 
 impl AzureDefaultCredential {
-    /// Builds the chain. Members whose configuration is missing stay in it as unavailable, to be named in
-    /// the error; building fails only when every member is excluded.
+    /// Builds the chain. Members whose configuration is missing stay in it as unavailable, to be
+    /// named in the error; building fails only when every member is excluded.
     pub fn new(options: AzureCredentialOptions) -> Result<Arc<Self>> {
         let transport = options.transport.clone().unwrap_or_default();
         let authority = options.authority_host.as_deref();
@@ -214,8 +217,8 @@ impl AzureDefaultCredential {
                 .clone()
                 .or_else(|| env("AZURE_CLIENT_ID"));
             let credential = managed_identity(&transport, client_id).map_err(az_err);
-            // Where no App Service / Cloud Shell / Arc endpoint is configured, the credential asks the VM
-            // metadata service: see first whether there is one.
+            // Where no App Service / Cloud Shell / Arc endpoint is configured, the credential asks
+            // the VM metadata service: see first whether there is one.
             let on_vm = env("IDENTITY_ENDPOINT").is_none() && env("MSI_ENDPOINT").is_none();
             let probe = on_vm.then(|| ImdsProbe {
                 transport: transport.clone(),

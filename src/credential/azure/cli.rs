@@ -1,6 +1,6 @@
 //! Running `az` without a runtime: `azure_identity`'s Azure CLI credential asks an [`Executor`] to
-//! run `az account get-access-token`; this one uses `std::process`, reads the output within a bound,
-//! and ends the whole process group when `az` outlives its timeout.
+//! run `az account get-access-token`; this one uses `std::process`, reads the output within a
+//! bound, and ends the whole process group when `az` outlives its timeout.
 
 use std::ffi::OsStr;
 use std::io::{self, Read};
@@ -27,7 +27,8 @@ pub(super) fn azure_cli(timeout: Duration) -> azure_core::Result<Arc<dyn AzToken
     Ok(credential)
 }
 
-/// Runs `az` (through `azure_identity`'s shell command) with `std::process`, killing it after a timeout.
+/// Runs `az` (through `azure_identity`'s shell command) with `std::process`, killing it after a
+/// timeout.
 #[derive(Debug)]
 struct ProcessExecutor {
     timeout: Duration,

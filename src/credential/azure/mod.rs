@@ -1,36 +1,41 @@
 //! Azure AD (Entra ID) sign-in through `azure_identity`, without an async runtime.
 //!
-//! `azure_identity` credentials are `async` and, by default, send their requests with `reqwest` on tokio.
-//! This crate builds them without either: every request goes through [`UreqTransport`], an
+//! `azure_identity` credentials are `async` and, by default, send their requests with `reqwest` on
+//! tokio. This crate builds them without either: every request goes through [`UreqTransport`], an
 //! `azure_core` HTTP client on the crate's own blocking transport, and every token is awaited with
 //! `futures_executor::block_on` on the calling thread. `az` is run with `std::process`. A plain
 //! `fn main()` is all it takes.
 //!
 //! | constructor | identity |
 //! |---|---|
-//! | [`Credential::azure_default`] | the first of: environment client secret, workload identity, managed identity, Azure CLI |
+//! | [`Credential::azure_default`] | the first that works of the chain below |
 //! | [`Credential::azure_client_secret`] | a service principal and its secret |
-//! | [`Credential::azure_workload_identity`] | a Kubernetes workload identity (`AZURE_FEDERATED_TOKEN_FILE`) |
-//! | [`Credential::azure_managed_identity`] | the managed identity of the Azure host (IMDS, App Service) |
+//! | [`Credential::azure_workload_identity`] | a Kubernetes workload identity |
+//! | [`Credential::azure_managed_identity`] | the managed identity of the Azure host |
 //! | [`Credential::azure_cli`] | the account `az login` signed in |
-//! | [`Credential::azure`] | any `azure_core` [`TokenCredential`](AzTokenCredential) you built yourself |
+//! | [`Credential::azure`] | any `azure_core` [`TokenCredential`](AzTokenCredential) of yours |
+//!
+//! The default chain ([`AzureDefaultCredential`]) tries the environment's client secret, workload
+//! identity (`AZURE_FEDERATED_TOKEN_FILE`), managed identity (IMDS, App Service) and the Azure CLI.
 //!
 //! To build an `azure_identity` credential yourself, give it this crate's transport with
-//! [`UreqTransport::client_options`]: without `reqwest`, `azure_core` has no transport of its own and its
-//! default `ClientOptions` panic when a credential is constructed.
+//! [`UreqTransport::client_options`]: without `reqwest`, `azure_core` has no transport of its own
+//! and its default `ClientOptions` panic when a credential is constructed.
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use azcontainerregistry::credential::azure::UreqTransport;
 //! use azcontainerregistry::Credential;
+//! use azcontainerregistry::credential::azure::UreqTransport;
 //! use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+//! use std::sync::Arc;
 //!
 //! let transport = UreqTransport::new();
 //! let aad = ClientSecretCredential::new(
 //!     "my-tenant",
 //!     "my-client-id".to_string(),
 //!     "my-secret".to_string().into(),
-//!     Some(ClientSecretCredentialOptions { client_options: transport.client_options() }),
+//!     Some(ClientSecretCredentialOptions {
+//!         client_options: transport.client_options(),
+//!     }),
 //! )
 //! .map_err(|e| e.to_string())?;
 //! let credential = Credential::azure(aad);
@@ -71,8 +76,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The crate's synchronous [`TokenCredential`] over any `azure_core` credential: each token is awaited
-/// with `futures_executor::block_on` on the calling thread.
+/// The crate's synchronous [`TokenCredential`] over any `azure_core` credential: each token is
+/// awaited with `futures_executor::block_on` on the calling thread.
 #[derive(Clone)]
 pub struct AzureTokenCredential {
     inner: Arc<dyn AzTokenCredential>,
@@ -131,7 +136,8 @@ fn managed_identity(
     transport: &UreqTransport,
     client_id: Option<String>,
 ) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
-    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it adds.
+    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it
+    // adds.
     #[allow(clippy::needless_update)]
     let options = ManagedIdentityCredentialOptions {
         user_assigned_id: client_id.map(UserAssignedId::ClientId),
@@ -156,14 +162,19 @@ impl Credential {
         Credential::token(AzureTokenCredential::new(credential))
     }
 
-    /// The default chain ([`AzureDefaultCredential`]): environment client secret, workload identity,
-    /// managed identity, Azure CLI; the first that yields a token is used from then on.
+    /// The default chain ([`AzureDefaultCredential`]): environment client secret, workload
+    /// identity, managed identity, Azure CLI; the first that yields a token is used from then
+    /// on.
     ///
     /// *Feature `azure`.*
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential};
-    /// let client = Client::new("https://myregistry.azurecr.io", Credential::azure_default()?, ClientOptions::default())?;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::azure_default()?,
+    ///     ClientOptions::default(),
+    /// )?;
     /// # let _ = client;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -176,8 +187,8 @@ impl Credential {
     /// *Feature `azure`.*
     ///
     /// ```no_run
-    /// use azcontainerregistry::credential::azure::AzureCredentialOptions;
     /// use azcontainerregistry::Credential;
+    /// use azcontainerregistry::credential::azure::AzureCredentialOptions;
     /// let credential = Credential::azure_default_with(AzureCredentialOptions {
     ///     exclude_azure_cli: true,
     ///     ..Default::default()
@@ -194,7 +205,11 @@ impl Credential {
     /// *Feature `azure`.*
     ///
     /// ```no_run
-    /// let credential = azcontainerregistry::Credential::azure_client_secret("my-tenant", "my-client-id", "my-secret")?;
+    /// let credential = azcontainerregistry::Credential::azure_client_secret(
+    ///     "my-tenant",
+    ///     "my-client-id",
+    ///     "my-secret",
+    /// )?;
     /// # let _ = credential;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
@@ -216,8 +231,8 @@ impl Credential {
         Ok(Self::azure(credential))
     }
 
-    /// The account signed in to the Azure CLI (`az login`); each token runs `az account get-access-token`
-    /// (at most 10 seconds).
+    /// The account signed in to the Azure CLI (`az login`); each token runs `az account
+    /// get-access-token` (at most 10 seconds).
     ///
     /// *Feature `azure`.*
     ///
@@ -232,8 +247,8 @@ impl Credential {
         ))
     }
 
-    /// The managed identity of the Azure host: system-assigned, or the user-assigned identity with this
-    /// client ID.
+    /// The managed identity of the Azure host: system-assigned, or the user-assigned identity with
+    /// this client ID.
     ///
     /// *Feature `azure`.*
     ///

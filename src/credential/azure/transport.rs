@@ -46,7 +46,9 @@ struct Rewrite {
 /// every other origin.
 ///
 /// ```
-/// use azcontainerregistry::credential::azure::{UreqTransport, AZURE_PUBLIC_AUTHORITY, IMDS_ORIGIN};
+/// use azcontainerregistry::credential::azure::{
+///     AZURE_PUBLIC_AUTHORITY, IMDS_ORIGIN, UreqTransport,
+/// };
 /// let transport = UreqTransport::new()
 ///     .with_rewrite(AZURE_PUBLIC_AUTHORITY, "http://127.0.0.1:8080")?
 ///     .with_rewrite(IMDS_ORIGIN, "http://127.0.0.1:8080")?
