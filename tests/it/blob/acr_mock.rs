@@ -1,8 +1,8 @@
 //! ACR-only behaviour with mockito: relative `Location`s, the 307 to blob storage (fetched without
 //! `Authorization`, also when a download resumes), a mount answered with 202, a delete answered with
 //! 404, a 206 past the blob's end, an upload resumed from the registry's status, and bad input that
-//! never reaches the wire. A catch-all mock created first answers anything unexpected with 599 and
-//! must never be hit.
+//! never reaches the wire. A catch-all (`support::mock::CatchAll`) created first answers anything
+//! unexpected with 599 and must never be hit.
 
 use std::io::Read;
 use std::time::Duration;
@@ -12,6 +12,8 @@ use azcontainerregistry::{
     BlobClient, ClientOptions, Credential, Digest, DigestCalculator, RetryOptions,
 };
 use mockito::{Matcher, Server, ServerGuard};
+
+use crate::support::mock::{CatchAll, METHODS};
 
 fn options() -> ClientOptions {
     ClientOptions {
@@ -24,42 +26,13 @@ fn options() -> ClientOptions {
     }
 }
 
-const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
-
-/// Mocks (created before the specific ones, so those win) that answer anything else with 599.
-struct CatchAll(Vec<mockito::Mock>);
-
-impl CatchAll {
-    fn assert(&self) {
-        for m in &self.0 {
-            m.assert();
-        }
-    }
-}
-
-fn catch_all(server: &mut ServerGuard) -> CatchAll {
-    CatchAll(
-        METHODS
-            .iter()
-            .map(|m| {
-                server
-                    .mock(m, Matcher::Any)
-                    .with_status(599)
-                    .with_body("unexpected request")
-                    .expect(0)
-                    .create()
-            })
-            .collect(),
-    )
-}
-
 const STATE0: &str = "_nouploadcache=false&_state=S0";
 const STATE1: &str = "_nouploadcache=false&_state=S1";
 
 #[test]
 fn relative_locations_are_resolved_and_their_query_kept() {
     let mut server = Server::new();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     let data = b"hello world";
     let digest = Digest::of(data);
     let post = server
@@ -117,7 +90,7 @@ fn relative_locations_are_resolved_and_their_query_kept() {
 #[test]
 fn registry_digest_disagreeing_with_ours_is_an_error() {
     let mut server = Server::new();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     server
         .mock("POST", "/v2/r/blobs/uploads/")
         .with_status(202)
@@ -145,6 +118,11 @@ fn registry_digest_disagreeing_with_ours_is_an_error() {
         "{e}"
     );
     unexpected.assert();
+}
+
+/// Fails on any request to `storage` that carries an `Authorization` header.
+fn no_authorization_to(storage: &mut ServerGuard) -> CatchAll {
+    CatchAll::install_with(storage, |m| m.match_header("authorization", Matcher::Any))
 }
 
 /// A registry that asks for Basic credentials and redirects blob reads to a "storage" server.
@@ -200,19 +178,7 @@ fn redirect_to_storage_is_followed_without_authorization() {
         .with_header("docker-content-digest", digest.as_str())
         .expect(2)
         .create();
-    let leaked = CatchAll(
-        METHODS
-            .iter()
-            .map(|m| {
-                storage
-                    .mock(m, Matcher::Any)
-                    .match_header("authorization", Matcher::Any)
-                    .with_status(599)
-                    .expect(0)
-                    .create()
-            })
-            .collect(),
-    );
+    let leaked = no_authorization_to(&mut storage);
     let blob = storage
         .mock("GET", "/container/blob/data")
         .match_query(Matcher::UrlEncoded("sig".into(), "SECRET".into()))
@@ -253,19 +219,7 @@ fn resumed_download_goes_through_the_redirect_again_with_range() {
         .with_header("location", &format!("{}/c/data?sig=SECRET", storage.url()))
         .expect_at_least(2)
         .create();
-    let leaked = CatchAll(
-        METHODS
-            .iter()
-            .map(|m| {
-                storage
-                    .mock(m, Matcher::Any)
-                    .match_header("authorization", Matcher::Any)
-                    .with_status(599)
-                    .expect(0)
-                    .create()
-            })
-            .collect(),
-    );
+    let leaked = no_authorization_to(&mut storage);
     // The first answer breaks off after 40 000 bytes (a chunked body that never ends properly).
     let head: Vec<u8> = data[..40_000].to_vec();
     let first = storage
@@ -452,7 +406,7 @@ fn failed_chunk_resumes_from_the_registry_status_without_hashing_twice() {
     // stored two of its bytes; the status says so; the upload re-sends from byte 6 out of the chunk it
     // holds in memory (a plain reader) and completes with the digest of the ten bytes.
     let mut server = Server::new();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     let data = b"0123456789";
     let digest = Digest::of(data);
     let loc = |s: &str| format!("/v2/r/blobs/uploads/u?_state={s}");
@@ -519,7 +473,7 @@ fn failed_chunk_resumes_from_the_registry_status_without_hashing_twice() {
 #[test]
 fn bad_input_sends_nothing() {
     let mut server = Server::new();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     let blobs = BlobClient::new(&server.url(), Credential::anonymous(), options()).unwrap();
     let d = Digest::of(b"x");
     let invalid = |e: azcontainerregistry::Error| {

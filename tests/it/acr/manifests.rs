@@ -6,14 +6,12 @@
 //! Shapes follow the recordings test_list_registry_artifacts_by_page, test_anon_access
 //! (get_manifest_properties) and test_set_oci_manifest_stream_without_spaces_with_tag.
 
-mod support;
-
+use crate::support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 use azcontainerregistry::{
     ArtifactOrder, Credential, Error, ListManifestsOptions, ManifestAttributes,
     ManifestWriteableProperties,
 };
 use mockito::Matcher;
-use support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 
 const AAD: &str = "aad-token-for-manifests";
 const REFRESH: &str = "acr-refresh-token";

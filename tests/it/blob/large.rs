@@ -6,19 +6,18 @@
 //! in memory by the test), the upload a plain `Read` (chunked, one 8 MiB chunk kept for resuming), the
 //! download `BlobReader::copy_to` into a hashing sink.
 
-mod support;
-
 use std::io::Write;
-use std::process::Command;
 
+use crate::support::child::{self, Child};
+use crate::support::{Registry, pseudo_random_reader, sha256_hex_of_reader};
 use azcontainerregistry::blob::UploadOptions;
 use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
 use sha2::Digest as _;
-use support::{Registry, pseudo_random_reader, sha256_hex_of_reader};
 
 const LEN: usize = 100 * 1024 * 1024;
 const SEED: u64 = 2024;
-const CHILD: &str = "AZCR_TEST_LARGE_BLOB_REGISTRY";
+/// The registry the child transfers to.
+const REGISTRY_URL: &str = "AZCR_IT_REGISTRY_URL";
 /// Debug build, test harness included (measured: about 17 MiB, 6.5 of them before the transfers).
 const MAX_HWM_KIB: u64 = 40 * 1024;
 
@@ -48,7 +47,7 @@ fn vm_hwm_kib() -> u64 {
         .unwrap_or_else(|| panic!("no VmHWM in /proc/self/status"))
 }
 
-fn child(url: &str) {
+fn transfer(url: &str) {
     let blobs = BlobClient::new(url, Credential::anonymous(), ClientOptions::default()).unwrap();
     let before = vm_hwm_kib();
     let up = blobs
@@ -69,7 +68,7 @@ fn child(url: &str) {
         .copy_to(&mut sink)
         .unwrap();
     assert_eq!(n, LEN as u64);
-    let downloaded = format!("sha256:{}", hex::encode(sink.hasher.finalize()));
+    let downloaded = format!("sha256:{:x}", sink.hasher.finalize());
     println!(
         "CHILD-RESULT digest={} downloaded={downloaded} hwm_before={before} hwm_kib={}",
         up.digest,
@@ -79,33 +78,19 @@ fn child(url: &str) {
 
 #[test]
 fn hundred_mib_round_trip_in_bounded_memory() {
-    if let Ok(url) = std::env::var(CHILD) {
-        child(&url);
+    const NAME: &str = "hundred_mib_round_trip_in_bounded_memory";
+    if child::is_child(module_path!(), NAME) {
+        transfer(&child::var(REGISTRY_URL));
         return;
     }
     let reg = Registry::start();
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([
-            "--exact",
-            "hundred_mib_round_trip_in_bounded_memory",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, reg.url())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "child failed: {}\n{stdout}\n{stderr}",
-        out.status
-    );
+    let stdout = Child::new(module_path!(), NAME)
+        .env(REGISTRY_URL, reg.url())
+        .run();
     let line = stdout
         .lines()
         .find_map(|l| l.split_once("CHILD-RESULT").map(|(_, rest)| rest))
-        .unwrap_or_else(|| panic!("the child printed no result:\n{stdout}\n{stderr}"));
+        .unwrap_or_else(|| panic!("the child printed no result:\n{stdout}"));
     let field = |name: &str| -> String {
         line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{name}=")))

@@ -1,14 +1,12 @@
 //! Transfers that survive a cut connection: the real registry behind `support::FaultProxy`, cut at
 //! several offsets in both directions, during downloads and uploads.
 
-mod support;
-
 use std::io::{Cursor, Read};
 use std::time::Duration;
 
+use crate::support::{FaultProxy, Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{UploadMode, UploadOptions};
 use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest, RetryOptions};
-use support::{FaultProxy, Registry, pseudo_random, sha256_digest};
 
 const BLOB: usize = 3 * 1024 * 1024 + 123;
 
@@ -83,7 +81,7 @@ fn download_survives_repeated_cuts() {
     assert!(std::fs::read(&target).unwrap() == data);
     assert_eq!(proxy.cuts(), 4);
 
-    // (Giving up after a bounded number of attempts without progress is in blob_acr_mock.rs, where
+    // (Giving up after a bounded number of attempts without progress is in `blob::acr_mock`, where
     // every resumed answer can be made to fail deterministically.)
     let _ = dir;
 }

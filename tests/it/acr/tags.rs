@@ -3,13 +3,11 @@
 //! paths, as in the recordings (test_list_tag_properties_order_descending, test_update_tag_properties,
 //! test_anon_access).
 
-mod support;
-
+use crate::support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 use azcontainerregistry::{
     ArtifactOrder, Credential, Digest, ListTagsOptions, TagAttributes, TagWriteableProperties,
 };
 use mockito::Matcher;
-use support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 
 const AAD: &str = "aad-token-for-tags";
 const REFRESH: &str = "acr-refresh-token";

@@ -32,6 +32,8 @@ use azcontainerregistry::{
 };
 use mockito::{Matcher, Mock, Server, ServerGuard};
 
+use super::mock::CatchAll;
+
 /// The registry's service name, as the challenge announces it (deliberately not the mock's host: the
 /// client must send back what the challenge said).
 pub const SERVICE: &str = "myregistry.azurecr.io";
@@ -39,8 +41,6 @@ pub const SERVICE: &str = "myregistry.azurecr.io";
 pub const API_VERSION: &str = "api-version=2021-07-01";
 /// The default Azure AD scope.
 pub const DEFAULT_AAD_SCOPE: &str = "https://containerregistry.azure.net/.default";
-/// The methods the catch-all covers.
-pub const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 /// The UNAUTHORIZED body ACR sends with a challenge.
 pub const UNAUTHORIZED_BODY: &str = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information."}]}"#;
@@ -49,7 +49,7 @@ pub const UNAUTHORIZED_BODY: &str = r#"{"errors":[{"code":"UNAUTHORIZED","messag
 pub struct AcrMock {
     /// The mockito server; register endpoint mocks on it directly.
     pub server: ServerGuard,
-    catch_all: Vec<Mock>,
+    catch_all: Option<CatchAll>,
 }
 
 impl AcrMock {
@@ -57,7 +57,7 @@ impl AcrMock {
     pub fn start() -> Self {
         AcrMock {
             server: Server::new(),
-            catch_all: Vec::new(),
+            catch_all: None,
         }
     }
 
@@ -157,33 +157,16 @@ impl AcrMock {
 
     /// Registers the catch-all (every method, any path): call it after every other mock.
     pub fn seal(&mut self) {
-        assert!(self.catch_all.is_empty(), "seal() called twice");
-        for method in METHODS {
-            let m = self
-                .server
-                .mock(method, Matcher::Any)
-                .with_status(599)
-                .with_header("content-type", "application/json")
-                .with_body_from_request(|r| {
-                    serde_json::json!({"errors": [{
-                        "code": "UNEXPECTED_REQUEST",
-                        "message": format!("the mock has no answer for {} {}", r.method(), r.path_and_query()),
-                    }]})
-                    .to_string()
-                    .into_bytes()
-                })
-                .expect(0)
-                .create();
-            self.catch_all.push(m);
-        }
+        assert!(self.catch_all.is_none(), "seal() called twice");
+        self.catch_all = Some(CatchAll::install(&mut self.server));
     }
 
     /// Asserts that no request reached the catch-all.
     pub fn verify(&self) {
-        assert!(!self.catch_all.is_empty(), "verify() before seal()");
-        for m in &self.catch_all {
-            m.assert();
-        }
+        self.catch_all
+            .as_ref()
+            .expect("verify() before seal()")
+            .assert();
     }
 
     /// A client for this server with fast retries (1 ms), so tests stay quick.
@@ -226,9 +209,9 @@ pub fn form(value: &str) -> String {
     out
 }
 
-/// A fixture from `tests/fixtures/`.
+/// A fixture from `tests/it/fixtures/`.
 pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/it/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 

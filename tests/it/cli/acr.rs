@@ -1,18 +1,15 @@
 //! The ACR-only commands of the `acr` CLI (src/bin/acr), run as a process against a mock ACR
-//! (tests/support/acr_mock.rs, fixtures from tests/fixtures/): `show`, `set`, `manifests`, `tags` with
+//! (`support::acr_mock`, fixtures from tests/it/fixtures/): `show`, `set`, `manifests`, `tags` with
 //! ordering, `delete-repo`, `delete` through `/acr/v1`, and `--auth auto` on a loopback endpoint that
 //! must never try an Azure sign-in.
 //!
 //! Every CLI run is a new process with an empty token cache, so each run meets the challenge and the
 //! anonymous token request once per scope; mocks count them exactly, and the catch-all fails the test on
 //! anything else.
-#![cfg(feature = "cli")]
 
-mod support;
-
+use crate::support::acr_mock::{API_VERSION, AcrMock, fixture};
+use crate::support::cli::{Acr, Run};
 use mockito::{Matcher, Mock};
-use support::acr_mock::{API_VERSION, AcrMock, fixture};
-use support::cli::{Acr, Run};
 
 const REPO: &str = "library/hello-world";
 const REPO_PATH: &str = "/acr/v1/library%2Fhello-world";

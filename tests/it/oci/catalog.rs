@@ -1,10 +1,8 @@
 //! `/v2/_catalog` and `/v2/{name}/tags/list` against the real distribution registry, with each kind of
 //! authentication the registry offers: none, htpasswd (Basic) and token (Docker token flow).
 
-mod support;
-
+use crate::support::Registry;
 use azcontainerregistry::{Client, ClientOptions, Credential, Error, ListNamesOptions};
-use support::Registry;
 
 fn seed(reg: &Registry, repos: &[&str], tags: &[&str]) {
     for repo in repos {

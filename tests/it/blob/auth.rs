@@ -1,14 +1,13 @@
 //! Blobs through authentication: htpasswd (Basic) and the Docker token flow, the scopes each operation
 //! asks for, and eight threads sharing one client (one token acquisition per scope).
 
-mod support;
-
+use crate::support;
 use std::io::Read;
 use std::sync::Arc;
 
+use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{MountOutcome, UploadMode, UploadOptions};
 use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-use support::{Registry, pseudo_random, sha256_digest};
 
 /// `repository:x:push,pull` → `repository:x:pull,push`: distribution's challenges list actions in random
 /// order (a Go map), and the client asks for the scope the challenge named.

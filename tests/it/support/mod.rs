@@ -1,6 +1,6 @@
 //! Shared integration-test harness.
 //!
-//! Use from any integration test with `mod support;` (the file `tests/support/mod.rs`).
+//! The harness of the `it` binary, used by every test module as `crate::support`.
 //!
 //! - [`Registry`]: a real CNCF distribution registry 2.8.2 (`/usr/bin/docker-registry`) on a free
 //!   loopback port, with plain, htpasswd (Basic) or token (Bearer) auth, optionally with
@@ -10,16 +10,23 @@
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
 //! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
 //! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
-//!   `/oauth2/token`, a catch-all that fails loudly), `FakeAad`, fixtures from `tests/fixtures/`.
+//!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from `tests/it/fixtures/`.
+//! - [`mock`]: mockito helpers: the catch-all that fails loudly, a strict server, `assert_all`.
+//! - [`child`]: runs a test's body in a child process (another environment, its own memory figures).
+//! - [`layout`]: a two-platform image written into an OCI layout; a layout's blob files, verified.
+//! - Clients with default options: [`client`], [`client_with`], [`blob_client`], [`blob_client_with`].
 //! - Helpers: [`free_port`], [`sha256_hex`], [`pseudo_random`], [`pseudo_random_reader`], [`require_tool`].
 //!
 //! Everything is std-only blocking code and binds to 127.0.0.1 only.
 #![allow(dead_code, unused_imports)]
 
 pub mod acr_mock;
+pub mod child;
 pub mod cli;
 pub mod fault_proxy;
 pub mod http;
+pub mod layout;
+pub mod mock;
 pub mod registry;
 pub mod token_issuer;
 
@@ -30,6 +37,30 @@ pub use token_issuer::{GrantPolicy, TokenIssuer, TokenIssuerConfig, TokenRequest
 
 use std::io::{self, Read};
 use std::net::TcpListener;
+
+use azcontainerregistry::{BlobClient, Client, ClientOptions, Credential};
+
+/// A `Client` for `url` with `credential` and default options.
+pub fn client_with(url: &str, credential: Credential) -> Client {
+    Client::new(url, credential, ClientOptions::default())
+        .unwrap_or_else(|e| panic!("client for {url}: {e}"))
+}
+
+/// An anonymous `Client` for `url` with default options.
+pub fn client(url: &str) -> Client {
+    client_with(url, Credential::anonymous())
+}
+
+/// A `BlobClient` for `url` with `credential` and default options.
+pub fn blob_client_with(url: &str, credential: Credential) -> BlobClient {
+    BlobClient::new(url, credential, ClientOptions::default())
+        .unwrap_or_else(|e| panic!("blob client for {url}: {e}"))
+}
+
+/// An anonymous `BlobClient` for `url` with default options.
+pub fn blob_client(url: &str) -> BlobClient {
+    blob_client_with(url, Credential::anonymous())
+}
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to `:0`, then released).
 ///
@@ -47,7 +78,7 @@ pub fn free_port() -> u16 {
 /// Lowercase hex SHA-256 of `bytes` (without the `sha256:` prefix).
 pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(bytes.as_ref()))
+    format!("{:x}", Sha256::digest(bytes.as_ref()))
 }
 
 /// `sha256:<hex>` digest of `bytes`.
@@ -69,7 +100,7 @@ pub fn sha256_hex_of_reader(mut reader: impl Read) -> String {
         };
         hasher.update(&buf[..n]);
     }
-    hex::encode(hasher.finalize())
+    format!("{:x}", hasher.finalize())
 }
 
 /// `len` deterministic pseudo-random bytes for `seed` (xorshift64; not cryptographic).

@@ -1,17 +1,16 @@
 //! Azure AD sign-in without an async runtime: `azure_identity` credentials over the ureq transport, against
 //! loopback fakes of Azure AD, the instance metadata service, App Service and the `az` CLI.
 //!
-//! Every test here holds [`EnvLock`] for its whole run: some change the process environment (the
-//! `AZURE_*` variables, `PATH`), and `azure_identity` and `std::process` read it. The lock restores every
-//! variable it touched when dropped, also on panic. Every request goes to 127.0.0.1: transports are built
-//! with `rewrites_only()`, so a request for any origin that is not mapped to a mock fails instead of leaving.
-#![cfg(feature = "azure")]
-
-mod support;
+//! The credentials read the process environment (the `AZURE_*` variables, `PATH` for `az`), which every
+//! test of this binary shares: so each test that needs an environment runs its body in a child process
+//! of its own (`support::child`), started without the machine's Azure variables and with the ones the
+//! test sets. Mocks and files the parent made outlive the child, and the parent asserts on them once the
+//! child passed. Every request goes to 127.0.0.1: transports are built with `rewrites_only()`, so a
+//! request for any origin that is not mapped to a mock fails instead of leaving.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azcontainerregistry::credential::azure::{
@@ -24,131 +23,49 @@ use azcontainerregistry::{
 use azure_core::http::{HttpClient, Method, Request, Url};
 use base64::Engine;
 use mockito::{Matcher, Server, ServerGuard};
-use support::acr_mock::{API_VERSION, AcrMock, fixture};
+
+use crate::support::acr_mock::{API_VERSION, AcrMock, fixture};
+use crate::support::child::{self, Child};
+use crate::support::mock::CatchAll;
 
 const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
 const ACR_RESOURCE: &str = "https://containerregistry.azure.net";
 /// 2099-01-01T00:00:00Z.
 const FAR_FUTURE: u64 = 4_070_908_800;
 
+/// A client secret in the environment.
+const ENV_SECRET: [(&str, &str); 3] = [
+    ("AZURE_TENANT_ID", "env-tenant"),
+    ("AZURE_CLIENT_ID", "env-client"),
+    ("AZURE_CLIENT_SECRET", "env-secret-value"),
+];
+/// Parent to child: the token the child must be handed.
+const TOKEN: &str = "AZCR_IT_TOKEN";
+/// Parent to child: the URL of a mock the parent runs.
+const MOCK_URL: &str = "AZCR_IT_MOCK_URL";
+
 // ----------------------------------------------------------------------------------------------------------
 // Helpers
 // ----------------------------------------------------------------------------------------------------------
 
-static ENV: Mutex<()> = Mutex::new(());
-
-/// Variables the credentials read; cleared for every test so the machine's own settings cannot leak in.
-const CLEARED: &[&str] = &[
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-];
-
-/// Serializes the tests of this file and restores every environment variable it changed when dropped.
-struct EnvLock {
-    saved: Vec<(String, Option<OsString>)>,
-    _guard: MutexGuard<'static, ()>,
+/// The child process for the test `name` of this module.
+fn child(name: &str) -> Child {
+    Child::new(module_path!(), name)
 }
 
-impl EnvLock {
-    fn acquire() -> Self {
-        let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
-        let mut lock = EnvLock {
-            saved: Vec::new(),
-            _guard: guard,
-        };
-        for name in CLEARED {
-            lock.remove(name);
-        }
-        lock
-    }
-
-    fn save(&mut self, name: &str) {
-        if !self.saved.iter().any(|(n, _)| n == name) {
-            self.saved.push((name.to_string(), std::env::var_os(name)));
-        }
-    }
-
-    fn set(&mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) {
-        self.save(name);
-        // SAFETY: every test of this binary holds `ENV` while it runs, so no other thread reads or writes
-        // the environment meanwhile.
-        unsafe { std::env::set_var(name, value) };
-    }
-
-    fn remove(&mut self, name: &str) {
-        self.save(name);
-        // SAFETY: as in `set`.
-        unsafe { std::env::remove_var(name) };
-    }
-
-    /// Puts `dir` first on `PATH`.
-    fn prepend_path(&mut self, dir: &Path) {
-        let old = std::env::var_os("PATH").unwrap_or_default();
-        let mut paths = vec![dir.to_path_buf()];
-        paths.extend(std::env::split_paths(&old));
-        let joined = std::env::join_paths(paths).expect("PATH entries are joinable");
-        self.set("PATH", joined);
-    }
-}
-
-impl Drop for EnvLock {
-    fn drop(&mut self) {
-        for (name, value) in self.saved.drain(..).rev() {
-            // SAFETY: as in `set`; the guard is released only after this.
-            unsafe {
-                match value {
-                    Some(v) => std::env::set_var(&name, v),
-                    None => std::env::remove_var(&name),
-                }
-            }
-        }
-    }
+/// True in the child process of the test `name`.
+fn in_child(name: &str) -> bool {
+    child::is_child(module_path!(), name)
 }
 
 /// A transport that sends the public Azure AD authority and the metadata service to `server`, and
 /// refuses everything else.
-fn loopback_transport(server: &ServerGuard) -> UreqTransport {
+fn loopback_transport(server: &str) -> UreqTransport {
     UreqTransport::new()
-        .with_rewrite(AZURE_PUBLIC_AUTHORITY, &server.url())
-        .and_then(|t| t.with_rewrite(IMDS_ORIGIN, &server.url()))
+        .with_rewrite(AZURE_PUBLIC_AUTHORITY, server)
+        .and_then(|t| t.with_rewrite(IMDS_ORIGIN, server))
         .expect("valid rewrites")
         .rewrites_only()
-}
-
-/// Fails the test on any request no other mock of `server` matched (mocks match in definition order).
-fn catch_all(server: &mut ServerGuard) -> CatchAll {
-    CatchAll(
-        ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-            .iter()
-            .map(|m| {
-                server
-                    .mock(m, Matcher::Any)
-                    .with_status(599)
-                    .with_body("unexpected request")
-                    .expect(0)
-                    .create()
-            })
-            .collect(),
-    )
-}
-
-struct CatchAll(Vec<mockito::Mock>);
-
-impl CatchAll {
-    fn assert(&self) {
-        for m in &self.0 {
-            m.assert();
-        }
-    }
 }
 
 fn entra_token_body(token: &str) -> String {
@@ -208,8 +125,9 @@ impl FakeAz {
         Self::new(&json.to_string(), "", 0)
     }
 
-    fn path(&self) -> &Path {
-        self.dir.path()
+    /// `PATH` with this fake first.
+    fn path_env(&self) -> OsString {
+        path_with(self.dir.path())
     }
 
     fn calls(&self) -> Vec<String> {
@@ -219,6 +137,14 @@ impl FakeAz {
             .map(str::to_string)
             .collect()
     }
+}
+
+/// This process's `PATH` with `dir` first.
+fn path_with(dir: &Path) -> OsString {
+    let old = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(std::env::split_paths(&old));
+    std::env::join_paths(paths).expect("PATH entries are joinable")
 }
 
 /// An origin on 127.0.0.1 where nothing listens (bound, then released).
@@ -242,7 +168,11 @@ fn message(e: &Error) -> String {
 
 #[test]
 fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
-    let _env = EnvLock::acquire();
+    if child("client_secret_token_from_fake_authority_is_exchanged_at_the_registry")
+        .run_unless_child()
+    {
+        return;
+    }
     let mut aad = Server::new();
     let aad_token = unique("aad-token");
     let token_mock = aad
@@ -259,9 +189,9 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
         .with_body(entra_token_body(&aad_token))
         .expect(1)
         .create();
-    let aad_unexpected = catch_all(&mut aad);
+    let aad_unexpected = CatchAll::install(&mut aad);
 
-    let transport = loopback_transport(&aad);
+    let transport = loopback_transport(&aad.url());
     let credential = azure_identity::ClientSecretCredential::new(
         "my-tenant",
         "my-client".to_string(),
@@ -313,7 +243,7 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
         .with_body(serde_json::json!({"refresh_token": refresh}).to_string())
         .expect(1)
         .create();
-    let acr_unexpected = catch_all(&mut acr);
+    let acr_unexpected = CatchAll::install(&mut acr);
     let auth =
         AuthenticationClient::new(&acr.url(), ClientOptions::default()).expect("auth client");
     let acr_refresh = auth
@@ -337,14 +267,16 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
 /// `/oauth2/token` → the retried request with the ACR access token. Plain `#[test]`, no runtime.
 #[test]
 fn client_signs_in_with_the_default_chain_end_to_end() {
-    let mut env = EnvLock::acquire();
+    if child("client_signs_in_with_the_default_chain_end_to_end")
+        .envs(ENV_SECRET)
+        .run_unless_child()
+    {
+        return;
+    }
     let mut aad = Server::new();
     let aad_token = unique("aad-token");
     let token_mock = client_secret_mock(&mut aad, "env-tenant", "env-secret-value", &aad_token);
-    let aad_unexpected = catch_all(&mut aad);
-    env.set("AZURE_TENANT_ID", "env-tenant");
-    env.set("AZURE_CLIENT_ID", "env-client");
-    env.set("AZURE_CLIENT_SECRET", "env-secret-value");
+    let aad_unexpected = CatchAll::install(&mut aad);
 
     const READ: &str = "repository:hello-world:metadata_read";
     let mut acr = AcrMock::start();
@@ -370,7 +302,7 @@ fn client_signs_in_with_the_default_chain_end_to_end() {
     acr.seal();
 
     let credential = Credential::azure_default_with(AzureCredentialOptions {
-        transport: Some(loopback_transport(&aad)),
+        transport: Some(loopback_transport(&aad.url())),
         ..Default::default()
     })
     .expect("credential");
@@ -393,10 +325,27 @@ fn client_signs_in_with_the_default_chain_end_to_end() {
 
 #[test]
 fn azure_cli_credential_yields_the_token_az_printed() {
-    let mut env = EnvLock::acquire();
-    let cli_token = unique("cli-token");
-    let az = FakeAz::printing_token(&cli_token);
-    env.prepend_path(az.path());
+    const NAME: &str = "azure_cli_credential_yields_the_token_az_printed";
+    if !in_child(NAME) {
+        let cli_token = unique("cli-token");
+        let az = FakeAz::printing_token(&cli_token);
+        child(NAME)
+            .env("PATH", az.path_env())
+            .env(TOKEN, &cli_token)
+            .run();
+        let calls = az.calls();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert!(
+            calls[0].starts_with("account get-access-token -o json --scope "),
+            "{calls:?}"
+        );
+        assert!(
+            calls[0].contains(&format!("--scope {ACR_SCOPE}")),
+            "{calls:?}"
+        );
+        return;
+    }
+    let cli_token = child::var(TOKEN);
 
     let credential = Credential::azure_cli().expect("cli credential");
     assert!(format!("{credential:?}").contains("AzureCliCredential"));
@@ -410,24 +359,22 @@ fn azure_cli_credential_yields_the_token_az_printed() {
         token.expires_on,
         SystemTime::UNIX_EPOCH + Duration::from_secs(FAR_FUTURE)
     );
-    let calls = az.calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert!(
-        calls[0].starts_with("account get-access-token -o json --scope "),
-        "{calls:?}"
-    );
-    assert!(
-        calls[0].contains(&format!("--scope {ACR_SCOPE}")),
-        "{calls:?}"
-    );
 }
 
 #[test]
 fn azure_cli_only_chain_uses_the_crate_executor() {
-    let mut env = EnvLock::acquire();
-    let cli_token = unique("cli-token");
-    let az = FakeAz::printing_token(&cli_token);
-    env.prepend_path(az.path());
+    const NAME: &str = "azure_cli_only_chain_uses_the_crate_executor";
+    if !in_child(NAME) {
+        let cli_token = unique("cli-token");
+        let az = FakeAz::printing_token(&cli_token);
+        child(NAME)
+            .env("PATH", az.path_env())
+            .env(TOKEN, &cli_token)
+            .run();
+        assert_eq!(az.calls().len(), 1);
+        return;
+    }
+    let cli_token = child::var(TOKEN);
 
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
         exclude_environment: true,
@@ -441,14 +388,17 @@ fn azure_cli_only_chain_uses_the_crate_executor() {
         .expect("token");
     assert_eq!(token.token.expose(), cli_token);
     assert_eq!(chain.selected(), Some("AzureCliCredential"));
-    assert_eq!(az.calls().len(), 1);
 }
 
 #[test]
 fn azure_cli_failure_reports_what_az_said() {
-    let mut env = EnvLock::acquire();
-    let az = FakeAz::new("", "ERROR: Please run 'az login' to setup account.", 1);
-    env.prepend_path(az.path());
+    const NAME: &str = "azure_cli_failure_reports_what_az_said";
+    if !in_child(NAME) {
+        let az = FakeAz::new("", "ERROR: Please run 'az login' to setup account.", 1);
+        child(NAME).env("PATH", az.path_env()).run();
+        assert_eq!(az.calls().len(), 1);
+        return;
+    }
 
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
         exclude_environment: true,
@@ -463,25 +413,27 @@ fn azure_cli_failure_reports_what_az_said() {
     let text = message(&err);
     assert!(text.contains("AzureCliCredential"), "{text}");
     assert!(text.contains("Please run 'az login'"), "{text}");
-    assert_eq!(az.calls().len(), 1);
 }
 
 #[test]
 fn azure_cli_timeout_ends_az_and_its_children() {
-    let mut env = EnvLock::acquire();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pid_file = dir.path().join("grandchild.pid");
-    // like the real az: a script whose child (here a long sleep) holds the output pipes
-    let script = format!(
-        "#!/bin/sh\nsleep 300 &\necho $! > '{}'\nwait\n",
-        pid_file.display()
-    );
-    let path = dir.path().join("az");
-    std::fs::write(&path, script).expect("write fake az");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    env.prepend_path(dir.path());
-
+    const NAME: &str = "azure_cli_timeout_ends_az_and_its_children";
+    if !in_child(NAME) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pid_file = dir.path().join("grandchild.pid");
+        // like the real az: a script whose child (here a long sleep) holds the output pipes
+        let script = format!(
+            "#!/bin/sh\nsleep 300 &\necho $! > '{}'\nwait\n",
+            pid_file.display()
+        );
+        let path = dir.path().join("az");
+        std::fs::write(&path, script).expect("write fake az");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        child(NAME).env("PATH", path_with(dir.path())).run();
+        assert_grandchild_ended(&pid_file);
+        return;
+    }
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
         exclude_environment: true,
         exclude_workload_identity: true,
@@ -498,7 +450,11 @@ fn azure_cli_timeout_ends_az_and_its_children() {
         "{}",
         message(&err)
     );
-    let pid = std::fs::read_to_string(&pid_file).expect("the fake az started its child");
+}
+
+/// The process whose PID the fake az wrote to `pid_file` is gone (or a zombie), within a second.
+fn assert_grandchild_ended(pid_file: &Path) {
+    let pid = std::fs::read_to_string(pid_file).expect("the fake az started its child");
     let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
     // the kill is synchronous; allow the kernel a moment to reap
     for _ in 0..50 {
@@ -549,13 +505,15 @@ fn imds_token_mock(
 
 #[test]
 fn managed_identity_asks_the_rewritten_metadata_service() {
-    let _env = EnvLock::acquire();
+    if child("managed_identity_asks_the_rewritten_metadata_service").run_unless_child() {
+        return;
+    }
     let mut imds = Server::new();
     let mi_token = unique("mi-token");
     let token_mock = imds_token_mock(&mut imds, &mi_token, Some("mi-client-id"));
-    let unexpected = catch_all(&mut imds);
+    let unexpected = CatchAll::install(&mut imds);
 
-    let transport = loopback_transport(&imds);
+    let transport = loopback_transport(&imds.url());
     let credential = azure_identity::ManagedIdentityCredential::new(Some(
         azure_identity::ManagedIdentityCredentialOptions {
             user_assigned_id: Some(azure_identity::UserAssignedId::ClientId(
@@ -579,7 +537,9 @@ fn managed_identity_asks_the_rewritten_metadata_service() {
 
 #[test]
 fn managed_identity_never_reaches_the_real_metadata_address() {
-    let _env = EnvLock::acquire();
+    if child("managed_identity_never_reaches_the_real_metadata_address").run_unless_child() {
+        return;
+    }
     // A transport with no rewrite for the metadata service: the request must be refused, not sent.
     let transport = UreqTransport::new()
         .with_rewrite(AZURE_PUBLIC_AUTHORITY, "http://127.0.0.1:9")
@@ -609,7 +569,11 @@ fn managed_identity_never_reaches_the_real_metadata_address() {
 
 #[test]
 fn default_chain_probes_the_metadata_service_then_uses_managed_identity() {
-    let _env = EnvLock::acquire();
+    if child("default_chain_probes_the_metadata_service_then_uses_managed_identity")
+        .run_unless_child()
+    {
+        return;
+    }
     let mut imds = Server::new();
     let mi_token = unique("mi-token");
     let token_mock = imds_token_mock(&mut imds, &mi_token, None);
@@ -620,10 +584,10 @@ fn default_chain_probes_the_metadata_service_then_uses_managed_identity() {
         .with_body(r#"{"error":"invalid_request","error_description":"Required metadata header not specified"}"#)
         .expect(1)
         .create();
-    let unexpected = catch_all(&mut imds);
+    let unexpected = CatchAll::install(&mut imds);
 
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
-        transport: Some(loopback_transport(&imds)),
+        transport: Some(loopback_transport(&imds.url())),
         exclude_azure_cli: true,
         ..Default::default()
     })
@@ -654,7 +618,26 @@ fn default_chain_probes_the_metadata_service_then_uses_managed_identity() {
 
 #[test]
 fn default_chain_uses_app_service_endpoint_without_probing_the_metadata_service() {
-    let mut env = EnvLock::acquire();
+    const NAME: &str =
+        "default_chain_uses_app_service_endpoint_without_probing_the_metadata_service";
+    if in_child(NAME) {
+        let server = child::var(MOCK_URL);
+        let transport = loopback_transport(&server)
+            .with_rewrite(&server, &server)
+            .expect("rewrite");
+        let chain = AzureDefaultCredential::new(AzureCredentialOptions {
+            transport: Some(transport),
+            exclude_azure_cli: true,
+            ..Default::default()
+        })
+        .expect("chain");
+        let token = AzureTokenCredential::new(chain.clone())
+            .get_token(&[ACR_SCOPE])
+            .expect("token");
+        assert_eq!(token.token.expose(), child::var(TOKEN));
+        assert_eq!(chain.selected(), Some("ManagedIdentityCredential"));
+        return;
+    }
     let mut server = Server::new();
     let mi_token = unique("app-service-token");
     let app_service = server
@@ -676,24 +659,13 @@ fn default_chain_uses_app_service_endpoint_without_probing_the_metadata_service(
         )
         .expect(1)
         .create();
-    let unexpected = catch_all(&mut server);
-    env.set("IDENTITY_ENDPOINT", format!("{}/msi/token", server.url()));
-    env.set("IDENTITY_HEADER", "identity-header-value");
-
-    let transport = loopback_transport(&server)
-        .with_rewrite(&server.url(), &server.url())
-        .expect("rewrite");
-    let chain = AzureDefaultCredential::new(AzureCredentialOptions {
-        transport: Some(transport),
-        exclude_azure_cli: true,
-        ..Default::default()
-    })
-    .expect("chain");
-    let token = AzureTokenCredential::new(chain.clone())
-        .get_token(&[ACR_SCOPE])
-        .expect("token");
-    assert_eq!(token.token.expose(), mi_token);
-    assert_eq!(chain.selected(), Some("ManagedIdentityCredential"));
+    let unexpected = CatchAll::install(&mut server);
+    child(NAME)
+        .env("IDENTITY_ENDPOINT", format!("{}/msi/token", server.url()))
+        .env("IDENTITY_HEADER", "identity-header-value")
+        .env(MOCK_URL, server.url())
+        .env(TOKEN, &mi_token)
+        .run();
     app_service.assert();
     unexpected.assert(); // in particular: no probe of /metadata/identity
 }
@@ -724,17 +696,19 @@ fn client_secret_mock(
 
 #[test]
 fn default_chain_takes_the_client_secret_from_the_environment() {
-    let mut env = EnvLock::acquire();
+    if child("default_chain_takes_the_client_secret_from_the_environment")
+        .envs(ENV_SECRET)
+        .run_unless_child()
+    {
+        return;
+    }
     let mut aad = Server::new();
     let aad_token = unique("env-token");
     let token_mock = client_secret_mock(&mut aad, "env-tenant", "env-secret-value", &aad_token);
-    let unexpected = catch_all(&mut aad);
-    env.set("AZURE_TENANT_ID", "env-tenant");
-    env.set("AZURE_CLIENT_ID", "env-client");
-    env.set("AZURE_CLIENT_SECRET", "env-secret-value");
+    let unexpected = CatchAll::install(&mut aad);
 
     let options = AzureCredentialOptions {
-        transport: Some(loopback_transport(&aad)),
+        transport: Some(loopback_transport(&aad.url())),
         ..Default::default()
     };
     // The public constructor accepts the same options.
@@ -756,15 +730,17 @@ fn default_chain_takes_the_client_secret_from_the_environment() {
 
 #[test]
 fn default_chain_respects_azure_authority_host() {
-    let mut env = EnvLock::acquire();
+    if child("default_chain_respects_azure_authority_host")
+        .envs(ENV_SECRET)
+        .env("AZURE_AUTHORITY_HOST", "https://login.sovereign.example")
+        .run_unless_child()
+    {
+        return;
+    }
     let mut aad = Server::new();
     let aad_token = unique("gov-token");
     let token_mock = client_secret_mock(&mut aad, "env-tenant", "env-secret-value", &aad_token);
-    let unexpected = catch_all(&mut aad);
-    env.set("AZURE_TENANT_ID", "env-tenant");
-    env.set("AZURE_CLIENT_ID", "env-client");
-    env.set("AZURE_CLIENT_SECRET", "env-secret-value");
-    env.set("AZURE_AUTHORITY_HOST", "https://login.sovereign.example");
+    let unexpected = CatchAll::install(&mut aad);
 
     // Only the sovereign authority is mapped: a request to the public cloud would be refused.
     let transport = UreqTransport::new()
@@ -788,10 +764,22 @@ fn default_chain_respects_azure_authority_host() {
 
 #[test]
 fn default_chain_uses_workload_identity() {
-    let mut env = EnvLock::acquire();
+    const NAME: &str = "default_chain_uses_workload_identity";
+    if !in_child(NAME) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let token_file: PathBuf = dir.path().join("token");
+        std::fs::write(&token_file, unique("k8s-service-account-token")).expect("write token file");
+        child(NAME)
+            .env("AZURE_TENANT_ID", "wl-tenant")
+            .env("AZURE_CLIENT_ID", "wl-client")
+            .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
+            .run();
+        return;
+    }
+    let assertion = std::fs::read_to_string(child::var("AZURE_FEDERATED_TOKEN_FILE"))
+        .expect("the token file the parent wrote");
     let mut aad = Server::new();
     let aad_token = unique("workload-token");
-    let assertion = unique("k8s-service-account-token");
     let token_mock = aad
         .mock("POST", "/wl-tenant/oauth2/v2.0/token")
         .match_body(Matcher::AllOf(vec![
@@ -808,16 +796,10 @@ fn default_chain_uses_workload_identity() {
         .with_body(entra_token_body(&aad_token))
         .expect(1)
         .create();
-    let unexpected = catch_all(&mut aad);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let token_file: PathBuf = dir.path().join("token");
-    std::fs::write(&token_file, &assertion).expect("write token file");
-    env.set("AZURE_TENANT_ID", "wl-tenant");
-    env.set("AZURE_CLIENT_ID", "wl-client");
-    env.set("AZURE_FEDERATED_TOKEN_FILE", &token_file);
+    let unexpected = CatchAll::install(&mut aad);
 
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
-        transport: Some(loopback_transport(&aad)),
+        transport: Some(loopback_transport(&aad.url())),
         exclude_azure_cli: true,
         ..Default::default()
     })
@@ -833,7 +815,19 @@ fn default_chain_uses_workload_identity() {
 
 #[test]
 fn default_chain_remembers_the_member_that_worked() {
-    let mut env = EnvLock::acquire();
+    const NAME: &str = "default_chain_remembers_the_member_that_worked";
+    if !in_child(NAME) {
+        let cli_token = unique("cli-token");
+        let az = FakeAz::printing_token(&cli_token);
+        child(NAME)
+            .envs(ENV_SECRET)
+            .env("PATH", az.path_env())
+            .env(TOKEN, &cli_token)
+            .run();
+        assert_eq!(az.calls().len(), 2);
+        return;
+    }
+    let cli_token = child::var(TOKEN);
     let mut aad = Server::new();
     let refused = aad
         .mock("POST", "/env-tenant/oauth2/v2.0/token")
@@ -841,15 +835,9 @@ fn default_chain_remembers_the_member_that_worked() {
         .with_body(r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#)
         .expect(1)
         .create();
-    env.set("AZURE_TENANT_ID", "env-tenant");
-    env.set("AZURE_CLIENT_ID", "env-client");
-    env.set("AZURE_CLIENT_SECRET", "env-secret-value");
-    let cli_token = unique("cli-token");
-    let az = FakeAz::printing_token(&cli_token);
-    env.prepend_path(az.path());
 
     let chain = AzureDefaultCredential::new(AzureCredentialOptions {
-        transport: Some(loopback_transport(&aad)),
+        transport: Some(loopback_transport(&aad.url())),
         exclude_managed_identity: true,
         ..Default::default()
     })
@@ -874,7 +862,7 @@ fn default_chain_remembers_the_member_that_worked() {
         .with_body(entra_token_body("should-not-be-used"))
         .expect(0)
         .create();
-    let unexpected = catch_all(&mut aad);
+    let unexpected = CatchAll::install(&mut aad);
     assert_eq!(
         adapter
             .get_token(&["https://management.azure.com/.default"])
@@ -883,14 +871,22 @@ fn default_chain_remembers_the_member_that_worked() {
             .expose(),
         cli_token
     );
-    assert_eq!(az.calls().len(), 2);
     now_working.assert();
     unexpected.assert();
 }
 
 #[test]
 fn default_chain_error_lists_what_every_member_said() {
-    let mut env = EnvLock::acquire();
+    const NAME: &str = "default_chain_error_lists_what_every_member_said";
+    if !in_child(NAME) {
+        let az = FakeAz::new("", "ERROR: Please run 'az login' to setup account.", 1);
+        child(NAME)
+            .envs(ENV_SECRET)
+            .env("AZURE_CLIENT_SECRET", "wrong-secret-value")
+            .env("PATH", az.path_env())
+            .run();
+        return;
+    }
     let mut aad = Server::new();
     let refused = aad
         .mock("POST", "/env-tenant/oauth2/v2.0/token")
@@ -898,12 +894,7 @@ fn default_chain_error_lists_what_every_member_said() {
         .with_body(r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#)
         .expect(1)
         .create();
-    let unexpected = catch_all(&mut aad);
-    env.set("AZURE_TENANT_ID", "env-tenant");
-    env.set("AZURE_CLIENT_ID", "env-client");
-    env.set("AZURE_CLIENT_SECRET", "wrong-secret-value");
-    let az = FakeAz::new("", "ERROR: Please run 'az login' to setup account.", 1);
-    env.prepend_path(az.path());
+    let unexpected = CatchAll::install(&mut aad);
 
     // The metadata service is mapped to a port where nothing listens: the probe fails fast.
     let transport = UreqTransport::new()
@@ -949,7 +940,9 @@ fn default_chain_error_lists_what_every_member_said() {
 
 #[test]
 fn default_chain_without_members_is_refused() {
-    let _env = EnvLock::acquire();
+    if child("default_chain_without_members_is_refused").run_unless_child() {
+        return;
+    }
     let err = Credential::azure_default_with(AzureCredentialOptions {
         exclude_environment: true,
         exclude_workload_identity: true,
@@ -965,7 +958,9 @@ fn default_chain_without_members_is_refused() {
 
 #[test]
 fn convenience_constructors_keep_secrets_out_of_debug_and_errors() {
-    let _env = EnvLock::acquire();
+    if child("convenience_constructors_keep_secrets_out_of_debug_and_errors").run_unless_child() {
+        return;
+    }
     let credential = Credential::azure_client_secret("my-tenant", "my-client", "sup3r-secret")
         .expect("credential");
     assert!(!format!("{credential:?}").contains("sup3r-secret"));
@@ -992,7 +987,6 @@ fn execute(
 
 #[test]
 fn transport_returns_statuses_and_does_not_follow_redirects() {
-    let _env = EnvLock::acquire();
     let mut server = Server::new();
     let unavailable = server
         .mock("GET", "/busy")
@@ -1007,7 +1001,7 @@ fn transport_returns_statuses_and_does_not_follow_redirects() {
         .with_header("location", "/busy")
         .expect(1)
         .create();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     let transport = UreqTransport::new()
         .with_rewrite(&server.url(), &server.url())
         .expect("rewrite")
@@ -1033,7 +1027,6 @@ fn transport_returns_statuses_and_does_not_follow_redirects() {
 
 #[test]
 fn transport_bounds_response_bodies() {
-    let _env = EnvLock::acquire();
     let mut server = Server::new();
     let big = server
         .mock("GET", "/big")
@@ -1054,7 +1047,6 @@ fn transport_bounds_response_bodies() {
 
 #[test]
 fn transport_sends_byte_and_streamed_bodies() {
-    let _env = EnvLock::acquire();
     let mut server = Server::new();
     let posted = server
         .mock("POST", "/echo")
@@ -1063,7 +1055,7 @@ fn transport_sends_byte_and_streamed_bodies() {
         .with_status(201)
         .expect(2)
         .create();
-    let unexpected = catch_all(&mut server);
+    let unexpected = CatchAll::install(&mut server);
     let transport = UreqTransport::new()
         .with_rewrite(&server.url(), &server.url())
         .expect("rewrite");

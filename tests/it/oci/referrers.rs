@@ -1,12 +1,10 @@
 //! Referrers: the OCI 1.1 API (mockito) and the tag-schema fallback (real distribution 2.8, which has no
 //! referrers API).
 
-mod support;
-
+use crate::support::Registry;
 use azcontainerregistry::manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, media_type};
 use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
 use mockito::Matcher;
-use support::Registry;
 
 const SBOM: &str = "application/vnd.example.sbom+json";
 const SIG: &str = "application/vnd.example.signature";

@@ -2,20 +2,19 @@
 //! indexes and lists, by tag and by digest, exists, Accept narrowing, delete) and against mockito for what
 //! a well-behaved registry never does (oversized or tampered manifests, a lying Docker-Content-Digest).
 
-mod support;
-
+use crate::support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::Registry;
+use crate::support::mock::strict_server;
 use azcontainerregistry::manifest::{
     DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
 };
 use azcontainerregistry::{
     Client, ClientOptions, Credential, Digest, Error, GetManifestOptions, MAX_MANIFEST_SIZE,
 };
-use mockito::Matcher;
-use support::Registry;
 
 fn invalid<T>(r: azcontainerregistry::Result<T>) -> bool {
     matches!(r, Err(Error::InvalidInput { .. }))
@@ -372,34 +371,6 @@ fn registry_refuses_manifest_with_missing_blobs() {
 // -------------------------------------------------------------------------------------------------------
 // mockito: inputs refused before sending, and registries that misbehave
 // -------------------------------------------------------------------------------------------------------
-
-/// A server whose catch-all mocks (one per method) must never be hit; specific mocks are added after
-/// them (mockito prefers the latest matching mock).
-fn strict_server() -> (mockito::ServerGuard, CatchAll) {
-    let mut server = mockito::Server::new();
-    let mocks = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]
-        .into_iter()
-        .map(|m| {
-            server
-                .mock(m, Matcher::Any)
-                .with_status(599)
-                .expect(0)
-                .create()
-        })
-        .collect();
-    (server, CatchAll(mocks))
-}
-
-struct CatchAll(Vec<mockito::Mock>);
-
-impl CatchAll {
-    /// Fails when any unexpected request arrived.
-    fn assert(&self) {
-        for m in &self.0 {
-            m.assert();
-        }
-    }
-}
 
 const SMALL_MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 

@@ -21,22 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The environment variables the CLI (or the Azure credential chain) reads, removed from every child.
-const SCRUBBED_ENV: [&str; 13] = [
-    "ACR_REGISTRY",
-    "ACR_USERNAME",
-    "ACR_PASSWORD",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-];
+/// The CLI's own variables, removed from every child (with the Azure ones, [`super::child::SCRUBBED`]).
+#[cfg(feature = "cli")]
+const SCRUBBED_ACR: [&str; 3] = ["ACR_REGISTRY", "ACR_USERNAME", "ACR_PASSWORD"];
 
 /// Path of the `acr` binary that cargo built for this test run (feature `cli`).
 #[cfg(feature = "cli")]
@@ -138,7 +125,7 @@ impl Acr {
     /// `acr` with a scrubbed environment (see the module docs) and stdin closed.
     pub fn new() -> Self {
         let mut cmd = Command::new(acr_bin());
-        for k in SCRUBBED_ENV {
+        for k in SCRUBBED_ACR.iter().chain(super::child::SCRUBBED) {
             cmd.env_remove(k);
         }
         cmd.stdin(Stdio::null());

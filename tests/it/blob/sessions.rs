@@ -1,13 +1,11 @@
 //! The Go SDK's one-request-per-call upload API against the real registry: sessions, chunks, status,
 //! completion (also with a wrong digest), cancellation; mounts across repositories; deletes.
 
-mod support;
-
+use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::MountOutcome;
 use azcontainerregistry::{
     BlobClient, ClientOptions, Credential, Digest, DigestCalculator, ErrorCode,
 };
-use support::{Registry, pseudo_random, sha256_digest};
 
 fn client(reg: &Registry) -> BlobClient {
     BlobClient::new(

@@ -4,13 +4,13 @@
 //! Wire shapes follow /work/shared/acr-recordings (test_list_repository_names_by_page,
 //! test_delete_repository).
 
-mod support;
-
 use azcontainerregistry::{
     Credential, Error, ListRepositoriesOptions, Page, RepositoryWriteableProperties,
 };
-use mockito::{Matcher, Server};
-use support::acr_mock::{API_VERSION, AcrMock, DEFAULT_AAD_SCOPE, FakeAad, bearer, fixture};
+use mockito::Matcher;
+
+use crate::support::acr_mock::{API_VERSION, AcrMock, DEFAULT_AAD_SCOPE, FakeAad, bearer, fixture};
+use crate::support::mock::CatchAll;
 
 const AAD: &str = "aad-token-for-repositories";
 const REFRESH: &str = "acr-refresh-token";
@@ -180,18 +180,7 @@ fn pages_carry_continuations_that_resume_the_listing() {
 
 #[test]
 fn a_next_link_to_another_host_is_refused_and_never_followed() {
-    let mut elsewhere = Server::new();
-    let mut nothing_elsewhere = Vec::new();
-    for method in support::acr_mock::METHODS {
-        nothing_elsewhere.push(
-            elsewhere
-                .mock(method, Matcher::Any)
-                .with_status(200)
-                .with_body(r#"{"repositories":["stolen"]}"#)
-                .expect(0)
-                .create(),
-        );
-    }
+    let (elsewhere, nothing_elsewhere) = CatchAll::decoy(r#"{"repositories":["stolen"]}"#);
 
     let mut acr = AcrMock::start();
     let challenge = acr.challenge("GET", CATALOG, Matcher::Any, CATALOG_SCOPE, 1);
@@ -238,9 +227,7 @@ fn a_next_link_to_another_host_is_refused_and_never_followed() {
     token.assert();
     page1.assert();
     acr.verify();
-    for m in &nothing_elsewhere {
-        m.assert();
-    }
+    nothing_elsewhere.assert();
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! The Go-style examples run against the real registry: `upload_image` pushes an image that
 //! `download_image` fetches back verified, and `upload_download_blob` round-trips a file in chunks.
 
-mod support;
-
+use crate::support;
 use std::process::Command;
 
+use crate::support::Registry;
+use crate::support::cli::build_example;
 use azcontainerregistry::manifest::Manifest;
 use azcontainerregistry::{Client, ClientOptions, Credential};
-use support::Registry;
-use support::cli::build_example;
 
 fn run(name: &str, reg: &Registry, args: &[&str]) -> String {
     let out = Command::new(build_example(name))

@@ -2,13 +2,11 @@
 //! chunk size, every upload mode, plain and seekable sources, the three ways of reading back, and the
 //! `relativeurls` (ACR-style relative `Location`) variant.
 
-mod support;
-
 use std::io::{Cursor, Read};
 
+use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{UploadMode, UploadOptions};
 use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
-use support::{Registry, pseudo_random, sha256_digest};
 
 const CHUNK: usize = 64 * 1024;
 

@@ -2,14 +2,12 @@
 //! digests, page sizes and continuations first, and `Client::new` validates the endpoint. The mock
 //! registry here has nothing but the catch-all, asserted to have received ZERO requests.
 
-mod support;
-
+use crate::support::acr_mock::{AcrMock, FakeAad};
 use azcontainerregistry::{
     Client, ClientOptions, Credential, Error, ListManifestsOptions, ListRepositoriesOptions,
     ListTagsOptions, ManifestWriteableProperties, RepositoryWriteableProperties,
     TagWriteableProperties,
 };
-use support::acr_mock::{AcrMock, FakeAad};
 
 const GOOD_REPO: &str = "library/hello-world";
 const GOOD_DIGEST: &str = "sha256:a40a15d7a9909805f4e4d0144374026e4641268cfd12001c6ad3ed70749ccd9f";

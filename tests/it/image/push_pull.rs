@@ -1,114 +1,21 @@
 //! Whole images against the real distribution registry: push from and pull into OCI layouts, copy within
-//! and across registries, two-platform indexes and platform selection, progress reports, and interop
-//! with skopeo both ways.
+//! and across registries, two-platform indexes and platform selection, progress reports. (Interop with skopeo is in `image::skopeo`.)
 
-mod support;
-
-use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use azcontainerregistry::image::{self, Layout, Progress, ProgressKind};
-use azcontainerregistry::manifest::{
-    Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
-};
-use azcontainerregistry::{Client, ClientOptions, Credential, Digest, Error};
-use support::{Registry, pseudo_random};
+use azcontainerregistry::manifest::{Manifest, Platform};
+use azcontainerregistry::{Digest, Error};
 
-struct Built {
-    index: Digest,
-    children: Vec<(Platform, Digest)>,
-    blobs: Vec<Digest>,
-}
-
-/// Writes a two-platform image (each: config + `layers` layers) into a new layout named `name`.
-fn build_layout(dir: &Path, name: &str, layers: usize, layer_len: usize) -> Built {
-    let layout = Layout::create(dir).unwrap();
-    let mut children = Vec::new();
-    let mut descriptors = Vec::new();
-    let mut blobs = Vec::new();
-    for (i, (os, arch)) in [("linux", "amd64"), ("linux", "arm64")]
-        .into_iter()
-        .enumerate()
-    {
-        let mut layer_descs = Vec::new();
-        for l in 0..layers {
-            let bytes = pseudo_random(layer_len + l * 7, (i * 100 + l) as u64 + 1);
-            let d = layout.write_blob_bytes(&bytes).unwrap();
-            blobs.push(d.clone());
-            layer_descs.push(Descriptor::new(
-                media_type::OCI_LAYER_TAR_GZIP,
-                d,
-                bytes.len() as u64,
-            ));
-        }
-        let config = format!(
-            r#"{{"architecture":"{arch}","os":"{os}","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
-        );
-        let cd = layout.write_blob_bytes(config.as_bytes()).unwrap();
-        blobs.push(cd.clone());
-        let m = Manifest::Image(ImageManifest::new(
-            Descriptor::new(media_type::OCI_CONFIG, cd, config.len() as u64),
-            layer_descs,
-        ));
-        let bytes = m.to_bytes();
-        let md = layout.write_blob_bytes(&bytes).unwrap();
-        let mut desc = Descriptor::new(media_type::OCI_MANIFEST, md.clone(), bytes.len() as u64);
-        let platform = Platform::new(os, arch);
-        desc.platform = Some(platform.clone());
-        descriptors.push(desc);
-        children.push((platform, md));
-    }
-    let index = Manifest::Index(ImageIndex::new(descriptors));
-    let bytes = index.to_bytes();
-    let id = layout.write_blob_bytes(&bytes).unwrap();
-    layout
-        .add_manifest(
-            &Descriptor::new(media_type::OCI_INDEX, id.clone(), bytes.len() as u64),
-            Some(name),
-        )
-        .unwrap();
-    Built {
-        index: id,
-        children,
-        blobs,
-    }
-}
-
-fn client(reg: &Registry) -> Client {
-    Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap()
-}
-
-fn blob_files(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir.join("blobs/sha256"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
-fn assert_layout_verified(dir: &Path) {
-    for name in blob_files(dir) {
-        let bytes = std::fs::read(dir.join("blobs/sha256").join(&name)).unwrap();
-        assert_eq!(
-            support::sha256_hex(&bytes),
-            name,
-            "blob {name} does not match its name"
-        );
-    }
-}
+use crate::support::layout::{verified_blob_files, write_two_platform_image};
+use crate::support::{Registry, client};
 
 #[test]
 fn push_then_pull_a_two_platform_index_round_trips_every_digest() {
     let reg = Registry::start();
-    let client = client(&reg);
+    let client = client(&reg.url());
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 2, 4096);
+    let built = write_two_platform_image(src.path(), "v1", 2, 4096, 0);
 
     let pushed = image::push(
         &client,
@@ -148,11 +55,10 @@ fn push_then_pull_a_two_platform_index_round_trips_every_digest() {
     let pulled = image::pull(&client, "multi/app:v1", dst.path(), Default::default()).unwrap();
     assert_eq!(pulled.digest, built.index);
     assert_eq!(
-        blob_files(dst.path()),
-        blob_files(src.path()),
+        verified_blob_files(dst.path()),
+        verified_blob_files(src.path()),
         "every blob and manifest came back"
     );
-    assert_layout_verified(dst.path());
     let layout = Layout::open(dst.path()).unwrap();
     assert_eq!(layout.resolve(Some("v1")).unwrap().digest, built.index);
 
@@ -164,9 +70,9 @@ fn push_then_pull_a_two_platform_index_round_trips_every_digest() {
 #[test]
 fn platform_selection_on_pull_and_copy() {
     let reg = Registry::start();
-    let client = client(&reg);
+    let client = client(&reg.url());
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 1, 1000);
+    let built = write_two_platform_image(src.path(), "v1", 1, 1000, 0);
     image::push(
         &client,
         src.path(),
@@ -175,18 +81,8 @@ fn platform_selection_on_pull_and_copy() {
         Default::default(),
     )
     .unwrap();
-    let (arm, arm_digest) = built
-        .children
-        .iter()
-        .find(|(p, _)| p.architecture == "arm64")
-        .unwrap()
-        .clone();
-    let amd_digest = &built
-        .children
-        .iter()
-        .find(|(p, _)| p.architecture == "amd64")
-        .unwrap()
-        .1;
+    let (arm, arm_digest) = built.child("arm64").clone();
+    let amd_digest = &built.child("amd64").1;
 
     let dst = tempfile::tempdir().unwrap();
     let opts = image::PullOptions {
@@ -198,7 +94,7 @@ fn platform_selection_on_pull_and_copy() {
         r.digest, arm_digest,
         "one platform: the child manifest itself"
     );
-    let files = blob_files(dst.path());
+    let files = verified_blob_files(dst.path());
     assert!(
         files.contains(arm_digest.hex()) && !files.contains(amd_digest.hex()),
         "{files:?}"
@@ -207,7 +103,6 @@ fn platform_selection_on_pull_and_copy() {
         !files.contains(built.index.hex()),
         "the source index is not part of a single-platform pull"
     );
-    assert_layout_verified(dst.path());
 
     let none = image::PullOptions {
         platforms: vec![Platform::parse("windows/amd64").unwrap()],
@@ -261,9 +156,9 @@ fn platform_selection_on_pull_and_copy() {
 fn copy_mounts_within_a_registry_and_streams_across_registries() {
     let a = Registry::start();
     let b = Registry::start();
-    let (ca, cb) = (client(&a), client(&b));
+    let (ca, cb) = (client(&a.url()), client(&b.url()));
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 2, 20_000);
+    let built = write_two_platform_image(src.path(), "v1", 2, 20_000, 0);
     image::push(&ca, src.path(), None, "team/app:v1", Default::default()).unwrap();
 
     let within = image::copy(&ca, "team/app:v1", &ca, "mirror/app:v1", Default::default()).unwrap();
@@ -279,15 +174,18 @@ fn copy_mounts_within_a_registry_and_streams_across_registries() {
     assert_eq!(across.blobs_transferred, built.blobs.len());
     let pulled = tempfile::tempdir().unwrap();
     image::pull(&cb, "copied/app:v1", pulled.path(), Default::default()).unwrap();
-    assert_eq!(blob_files(pulled.path()), blob_files(src.path()));
+    assert_eq!(
+        verified_blob_files(pulled.path()),
+        verified_blob_files(src.path())
+    );
 }
 
 #[test]
 fn progress_reports_add_up_to_the_bytes_moved() {
     let reg = Registry::start();
-    let client = client(&reg);
+    let client = client(&reg.url());
     let src = tempfile::tempdir().unwrap();
-    build_layout(src.path(), "v1", 3, 300_000);
+    write_two_platform_image(src.path(), "v1", 3, 300_000, 0);
     let events: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = events.clone();
     let options = image::PushOptions {
@@ -351,86 +249,10 @@ fn progress_reports_add_up_to_the_bytes_moved() {
     assert!(total > 0);
 }
 
-fn skopeo(args: &[&str]) {
-    let bin = support::require_tool("skopeo", "skopeo");
-    let out = Command::new(bin)
-        .args(["--insecure-policy"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "skopeo {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[test]
-fn skopeo_reads_what_we_pull_and_we_push_what_skopeo_writes() {
-    let reg = Registry::start();
-    let client = client(&reg);
-    let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 2, 5000);
-
-    // skopeo writes a layout from our source layout into the registry; we pull it
-    let host = reg.host_port();
-    skopeo(&[
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        &format!("oci:{}:v1", src.path().display()),
-        &format!("docker://{host}/from-skopeo:v1"),
-    ]);
-    let ours = tempfile::tempdir().unwrap();
-    let pulled = image::pull(&client, "from-skopeo:v1", ours.path(), Default::default()).unwrap();
-    assert_eq!(pulled.digest, built.index);
-    assert_eq!(blob_files(ours.path()), blob_files(src.path()));
-
-    // skopeo reads the layout we pulled and pushes it back; digests survive
-    skopeo(&[
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        &format!("oci:{}:v1", ours.path().display()),
-        &format!("docker://{host}/back:v1"),
-    ]);
-    assert_eq!(
-        client
-            .manifest_exists("back", "v1")
-            .unwrap()
-            .unwrap()
-            .digest,
-        built.index
-    );
-
-    // skopeo copies what we pushed into its own layout: same digests
-    image::push(&client, src.path(), None, "ours:v1", Default::default()).unwrap();
-    let theirs = tempfile::tempdir().unwrap();
-    skopeo(&[
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--src-tls-verify=false",
-        &format!("docker://{host}/ours:v1"),
-        &format!("oci:{}:v1", theirs.path().display()),
-    ]);
-    assert_eq!(
-        Layout::open(theirs.path())
-            .unwrap()
-            .resolve(Some("v1"))
-            .unwrap()
-            .digest,
-        built.index
-    );
-    assert_eq!(blob_files(theirs.path()), blob_files(src.path()));
-}
-
 #[test]
 fn references_naming_another_registry_are_refused() {
     let reg = Registry::start();
-    let client = client(&reg);
+    let client = client(&reg.url());
     let e = image::pull(
         &client,
         "elsewhere.io/app:v1",
@@ -453,9 +275,9 @@ fn references_naming_another_registry_are_refused() {
 #[test]
 fn a_wrong_digest_target_is_refused_before_any_blob_moves() {
     let reg = Registry::start();
-    let client = client(&reg);
+    let client = client(&reg.url());
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 1, 2000);
+    let built = write_two_platform_image(src.path(), "v1", 1, 2000, 0);
     let wrong = Digest::of(b"not the image");
     let e = image::push(
         &client,

@@ -1,10 +1,8 @@
 //! Responses whose bodies nobody reads (HEAD, 404s, deletes, error bodies) must not cost a new TCP
 //! connection each: the pipeline drains small bodies so ureq pools the connection again.
 
-mod support;
-
+use crate::support::{FaultProxy, Registry};
 use azcontainerregistry::{Client, ClientOptions, Credential, Digest, ListNamesOptions};
-use support::{FaultProxy, Registry};
 
 #[test]
 fn status_only_calls_share_one_connection() {

@@ -2,116 +2,22 @@
 //! test per command, asserting stdout, stderr and the exit status as documented at the top of
 //! src/bin/acr (results on stdout; notes and progress on stderr; an error is ONE stderr line
 //! `acr: error: ...` with exit 1; usage errors exit 2; `blob exists` exits 1 when the blob is absent and 2
-//! on an error). The ACR-only commands run against a mock ACR in tests/cli_acr.rs.
-#![cfg(feature = "cli")]
+//! on an error). The ACR-only commands run against a mock ACR in `cli::acr`.
 
-mod support;
-
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use azcontainerregistry::Digest;
-use azcontainerregistry::image::Layout;
-use azcontainerregistry::manifest::{
-    Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
-};
-use support::cli::Acr;
-use support::{OCI_MANIFEST, Registry, pseudo_random, sha256_digest, sha256_hex};
+use azcontainerregistry::manifest::media_type;
+
+use crate::support::cli::{Acr, Run};
+use crate::support::layout::{verified_blob_files, write_two_platform_image};
+use crate::support::{OCI_MANIFEST, Registry, pseudo_random, sha256_digest};
 
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// `acr --registry URL ARGS...`
-fn acr(reg: &Registry, args: &[&str]) -> support::cli::Run {
+fn acr(reg: &Registry, args: &[&str]) -> Run {
     Acr::new().registry(&reg.url()).args(args).run()
-}
-
-/// What [`build_layout`] wrote.
-struct Built {
-    index: Digest,
-    amd64: Digest,
-    arm64: Digest,
-    /// Every blob of the image (layers, configs, manifests, the index), by hex.
-    all: BTreeSet<String>,
-    /// The blobs of the arm64 image only: its layers, config and manifest.
-    arm64_closure: BTreeSet<String>,
-}
-
-/// Writes a two-platform image (linux/amd64 + linux/arm64; each a config and two layers) into a new OCI
-/// layout at `dir`, named `name` in its index.json.
-fn build_layout(dir: &Path, name: &str, seed: u64) -> Built {
-    let layout = Layout::create(dir).unwrap();
-    let mut descriptors = Vec::new();
-    let mut all = BTreeSet::new();
-    let mut per_platform = Vec::new();
-    for (i, arch) in ["amd64", "arm64"].into_iter().enumerate() {
-        let mut closure = BTreeSet::new();
-        let mut layers = Vec::new();
-        for l in 0..2 {
-            let bytes = pseudo_random(3000 + l * 11, seed * 1000 + (i * 10 + l) as u64);
-            let d = layout.write_blob_bytes(&bytes).unwrap();
-            closure.insert(d.hex().to_string());
-            layers.push(Descriptor::new(
-                media_type::OCI_LAYER_TAR_GZIP,
-                d,
-                bytes.len() as u64,
-            ));
-        }
-        let config = format!(
-            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"seed":{seed}}}"#
-        );
-        let cd = layout.write_blob_bytes(config.as_bytes()).unwrap();
-        closure.insert(cd.hex().to_string());
-        let m = Manifest::Image(ImageManifest::new(
-            Descriptor::new(media_type::OCI_CONFIG, cd, config.len() as u64),
-            layers,
-        ));
-        let bytes = m.to_bytes();
-        let md = layout.write_blob_bytes(&bytes).unwrap();
-        closure.insert(md.hex().to_string());
-        let mut desc = Descriptor::new(media_type::OCI_MANIFEST, md.clone(), bytes.len() as u64);
-        desc.platform = Some(Platform::new("linux", arch));
-        descriptors.push(desc);
-        all.extend(closure.iter().cloned());
-        per_platform.push((md, closure));
-    }
-    let index = Manifest::Index(ImageIndex::new(descriptors));
-    let bytes = index.to_bytes();
-    let id = layout.write_blob_bytes(&bytes).unwrap();
-    layout
-        .add_manifest(
-            &Descriptor::new(media_type::OCI_INDEX, id.clone(), bytes.len() as u64),
-            Some(name),
-        )
-        .unwrap();
-    all.insert(id.hex().to_string());
-    let (arm64, arm64_closure) = per_platform.pop().unwrap();
-    let (amd64, _) = per_platform.pop().unwrap();
-    Built {
-        index: id,
-        amd64,
-        arm64,
-        all,
-        arm64_closure,
-    }
-}
-
-/// The blob file names of a layout, each checked against its content.
-fn verified_blobs(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir.join("blobs/sha256"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::read(e.path()).unwrap();
-            assert_eq!(
-                sha256_hex(&bytes),
-                name,
-                "blob {name} does not match its name"
-            );
-            name
-        })
-        .collect()
 }
 
 /// The manifest descriptors (digest, ref name) listed in a layout's index.json.
@@ -518,7 +424,7 @@ fn blob_mount_links_a_blob_from_another_repository() {
 fn push_then_pull_round_trips_a_two_platform_image_and_pulls_one_platform() {
     let reg = Registry::start();
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 1);
+    let built = write_two_platform_image(src.path(), "v1", 2, 3000, 1);
     let layout_dir = src.path().to_str().unwrap();
 
     let pushed = acr(&reg, &["push", layout_dir, "multi/app:v1"]).success();
@@ -556,7 +462,7 @@ fn push_then_pull_round_trips_a_two_platform_image_and_pulls_one_platform() {
         "{}",
         pulled.describe()
     );
-    assert_eq!(verified_blobs(dst.path()), built.all);
+    assert_eq!(verified_blob_files(dst.path()), built.all);
     for name in &built.all {
         assert_eq!(
             std::fs::read(dst.path().join("blobs/sha256").join(name)).unwrap(),
@@ -581,13 +487,13 @@ fn push_then_pull_round_trips_a_two_platform_image_and_pulls_one_platform() {
     )
     .success();
     // one platform: the layout holds that platform's manifest itself, not the index
-    assert_eq!(one.stdout(), format!("{}\n", built.arm64));
-    let blobs = verified_blobs(arm.path());
-    assert_eq!(blobs, built.arm64_closure);
-    assert!(!blobs.contains(built.amd64.hex()) && !blobs.contains(built.index.hex()));
+    assert_eq!(one.stdout(), format!("{}\n", built.child("arm64").1));
+    let blobs = verified_blob_files(arm.path());
+    assert_eq!(blobs, *built.closure("arm64"));
+    assert!(!blobs.contains(built.child("amd64").1.hex()) && !blobs.contains(built.index.hex()));
     assert_eq!(
         layout_entries(arm.path()),
-        [(built.arm64.to_string(), Some("v1".to_string()))]
+        [(built.child("arm64").1.to_string(), Some("v1".to_string()))]
     );
 
     // a pull that cannot start leaves no directory behind
@@ -619,7 +525,7 @@ fn copy_within_a_registry_and_to_another_registry() {
     let reg = Registry::start();
     let other = Registry::start();
     let src = tempfile::tempdir().unwrap();
-    let built = build_layout(src.path(), "v1", 2);
+    let built = write_two_platform_image(src.path(), "v1", 2, 3000, 2);
     acr(&reg, &["push", src.path().to_str().unwrap(), "src/app:v1"]).success();
 
     // within: every blob mounted, none moved
@@ -658,9 +564,12 @@ fn copy_within_a_registry_and_to_another_registry() {
     )
     .success();
     // one platform: the tag names that platform's manifest
-    assert_eq!(out.stdout(), format!("{}\n", built.arm64));
+    assert_eq!(out.stdout(), format!("{}\n", built.child("arm64").1));
     let got = acr(&reg, &["manifest", "get", "arm/app:v1"]).quiet_success();
-    assert_eq!(sha256_digest(&got.output.stdout), built.arm64.to_string());
+    assert_eq!(
+        sha256_digest(&got.output.stdout),
+        built.child("arm64").1.to_string()
+    );
 }
 
 #[test]

@@ -1,33 +1,26 @@
 //! Interoperability with `skopeo`: images whose manifests this crate uploads are copied out by skopeo into
 //! OCI image layouts with every digest intact, and images skopeo pushes from an OCI layout read back
-//! through this crate with the same digests.
+//! through this crate with the same digests; and `image::pull` / `image::push` trade whole layouts with
+//! skopeo both ways.
 //!
 //! Blobs are pushed and fetched with the test harness (the blob API is tested on its own); manifests go
 //! through `Client::upload_manifest*` and `Client::get_manifest`. skopeo runs with `--preserve-digests`
 //! (it fails rather than rewrite a manifest), `--insecure-policy` (no dependence on the machine's
 //! `/etc/containers/policy.json`) and `--*-no-creds` (no dependence on the machine's auth files).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use azcontainerregistry::image::{self, Layout};
+
+use crate::support::layout::{verified_blob_files, write_two_platform_image};
+use crate::support::{self, Registry, client};
 use azcontainerregistry::manifest::{
     Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
 };
-use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
-use support::Registry;
-
-fn client(reg: &Registry) -> Client {
-    Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .expect("client")
-}
+use azcontainerregistry::{Client, Digest};
 
 /// Runs `skopeo --insecure-policy <args>`; panics with its output when it fails.
 fn skopeo(args: &[&str]) {
@@ -46,36 +39,35 @@ fn skopeo(args: &[&str]) {
     );
 }
 
-fn copy_out(reg: &Registry, from: &str, layout: &Path, tag: &str, all: bool) {
-    let src = format!("docker://{}/{from}", reg.host_port());
-    let dst = format!("oci:{}:{tag}", layout.display());
-    let mut args = vec![
-        "copy",
-        "--preserve-digests",
-        "--src-tls-verify=false",
-        "--src-no-creds",
-    ];
+/// `skopeo copy --preserve-digests [--all]` between `reg` and a layout; `to_registry` says which way.
+fn copy(reg: &Registry, to_registry: bool, image: &str, layout: &Path, tag: &str, all: bool) {
+    let registry = format!("docker://{}/{image}", reg.host_port());
+    let layout = format!("oci:{}:{tag}", layout.display());
+    let side = if to_registry { "dest" } else { "src" };
+    let (tls, creds) = (
+        format!("--{side}-tls-verify=false"),
+        format!("--{side}-no-creds"),
+    );
+    let mut args = vec!["copy", "--preserve-digests", &tls, &creds];
     if all {
         args.push("--all");
     }
-    args.extend([src.as_str(), dst.as_str()]);
+    if to_registry {
+        args.extend([layout.as_str(), registry.as_str()]);
+    } else {
+        args.extend([registry.as_str(), layout.as_str()]);
+    }
     skopeo(&args);
 }
 
+/// Copies image `from` of `reg` into the layout at `layout`, tagged `tag` there.
+fn copy_out(reg: &Registry, from: &str, layout: &Path, tag: &str, all: bool) {
+    copy(reg, false, from, layout, tag, all);
+}
+
+/// Copies the image tagged `tag` in the layout at `layout` to `to` in `reg`.
 fn copy_in(reg: &Registry, layout: &Path, tag: &str, to: &str, all: bool) {
-    let src = format!("oci:{}:{tag}", layout.display());
-    let dst = format!("docker://{}/{to}", reg.host_port());
-    let mut args = vec![
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        "--dest-no-creds",
-    ];
-    if all {
-        args.push("--all");
-    }
-    args.extend([src.as_str(), dst.as_str()]);
-    skopeo(&args);
+    copy(reg, true, to, layout, tag, all);
 }
 
 /// Every blob of an OCI layout, by digest; panics unless each file hashes to its name.
@@ -177,7 +169,7 @@ fn push_image(reg: &Registry, c: &Client, repo: &str, tag: &str, seed: u64) -> P
 #[test]
 fn image_uploaded_by_client_is_copied_out_by_skopeo_with_every_digest() {
     let reg = Registry::start();
-    let c = client(&reg);
+    let c = client(&reg.url());
     let pushed = push_image(&reg, &c, "interop/app", "v1", 1);
 
     let dir = tempfile::tempdir().unwrap();
@@ -220,7 +212,7 @@ fn image_uploaded_by_client_is_copied_out_by_skopeo_with_every_digest() {
 #[test]
 fn hand_made_layout_pushed_by_skopeo_reads_back_through_client() {
     let reg = Registry::start();
-    let c = client(&reg);
+    let c = client(&reg.url());
 
     // An OCI image layout written by hand: oci-layout, blobs/sha256/*, index.json.
     let dir = tempfile::tempdir().unwrap();
@@ -294,7 +286,7 @@ fn hand_made_layout_pushed_by_skopeo_reads_back_through_client() {
 #[test]
 fn index_uploaded_by_client_round_trips_through_skopeo() {
     let reg = Registry::start();
-    let c = client(&reg);
+    let c = client(&reg.url());
     let repo = "interop/multi";
 
     // Two platform images pushed by digest, then the index by tag.
@@ -335,4 +327,50 @@ fn index_uploaded_by_client_round_trips_through_skopeo() {
             .unwrap();
         assert_eq!(child.bytes, all_blobs[d.digest.as_str()]);
     }
+}
+
+#[test]
+fn skopeo_reads_what_we_pull_and_we_push_what_skopeo_writes() {
+    let reg = Registry::start();
+    let client = client(&reg.url());
+    let src = tempfile::tempdir().unwrap();
+    let built = write_two_platform_image(src.path(), "v1", 2, 5000, 0);
+
+    // skopeo writes a layout from our source layout into the registry; we pull it
+    copy_in(&reg, src.path(), "v1", "from-skopeo:v1", true);
+    let ours = tempfile::tempdir().unwrap();
+    let pulled = image::pull(&client, "from-skopeo:v1", ours.path(), Default::default()).unwrap();
+    assert_eq!(pulled.digest, built.index);
+    assert_eq!(
+        verified_blob_files(ours.path()),
+        verified_blob_files(src.path())
+    );
+
+    // skopeo reads the layout we pulled and pushes it back; digests survive
+    copy_in(&reg, ours.path(), "v1", "back:v1", true);
+    assert_eq!(
+        client
+            .manifest_exists("back", "v1")
+            .unwrap()
+            .unwrap()
+            .digest,
+        built.index
+    );
+
+    // skopeo copies what we pushed into its own layout: same digests
+    image::push(&client, src.path(), None, "ours:v1", Default::default()).unwrap();
+    let theirs = tempfile::tempdir().unwrap();
+    copy_out(&reg, "ours:v1", theirs.path(), "v1", true);
+    assert_eq!(
+        Layout::open(theirs.path())
+            .unwrap()
+            .resolve(Some("v1"))
+            .unwrap()
+            .digest,
+        built.index
+    );
+    assert_eq!(
+        verified_blob_files(theirs.path()),
+        verified_blob_files(src.path())
+    );
 }

@@ -1,0 +1,12 @@
+//! The integration tests, as one binary (`cargo test --test it`).
+
+mod acr;
+#[cfg(feature = "azure")]
+mod azure_identity;
+mod blob;
+#[cfg(feature = "cli")]
+mod cli;
+mod examples;
+mod image;
+mod oci;
+mod support;
