@@ -1,6 +1,7 @@
 //! The integration tests, as one binary (`cargo test --test it`).
 
 mod acr;
+mod behaviour;
 #[cfg(feature = "azure")]
 mod azure_identity;
 mod blob;
