@@ -24,6 +24,7 @@ use azure_core::http::{HttpClient, Method, Request, Url};
 use base64::Engine;
 use mockito::{Matcher, Server, ServerGuard};
 
+use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, fixture};
 use crate::support::child::{self, Child};
 use crate::support::mock::CatchAll;
@@ -145,6 +146,12 @@ fn path_with(dir: &Path) -> OsString {
     let mut paths = vec![dir.to_path_buf()];
     paths.extend(std::env::split_paths(&old));
     std::env::join_paths(paths).expect("PATH entries are joinable")
+}
+
+/// The token `credential` yields for the ACR scope.
+fn token_of(credential: &impl TokenCredential) -> String {
+    let token = credential.get_token(&[ACR_SCOPE]).expect("token");
+    token.token.expose().to_string()
 }
 
 /// An origin on 127.0.0.1 where nothing listens (bound, then released).
@@ -290,13 +297,8 @@ fn client_signs_in_with_the_default_chain_end_to_end() {
     let exchange = acr.exchange(&aad_token, "acr-refresh", 1);
     let token = acr.token(READ, "acr-refresh", "acr-access", 1);
     let get = acr
-        .server
-        .mock("GET", "/acr/v1/hello-world")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer acr-access")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("repository_properties.json"))
+        .bearer_call("GET", "/acr/v1/hello-world", "acr-access")
+        .json(200, fixture("repository_properties.json"))
         .expect(1)
         .create();
     acr.seal();
@@ -312,10 +314,7 @@ fn client_signs_in_with_the_default_chain_end_to_end() {
         .expect("signed in");
     assert_eq!(props.name, "library/hello-world"); // what the fixture says
 
-    for m in [&challenge, &exchange, &token, &get, &token_mock] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get, &token_mock]);
     aad_unexpected.assert();
 }
 
@@ -383,10 +382,10 @@ fn azure_cli_only_chain_uses_the_crate_executor() {
         ..Default::default()
     })
     .expect("chain");
-    let token = AzureTokenCredential::new(chain.clone())
-        .get_token(&[ACR_SCOPE])
-        .expect("token");
-    assert_eq!(token.token.expose(), cli_token);
+    assert_eq!(
+        token_of(&AzureTokenCredential::new(chain.clone())),
+        cli_token
+    );
     assert_eq!(chain.selected(), Some("AzureCliCredential"));
 }
 
@@ -593,24 +592,10 @@ fn default_chain_probes_the_metadata_service_then_uses_managed_identity() {
     })
     .expect("chain");
     let adapter = AzureTokenCredential::new(chain.clone());
-    assert_eq!(
-        adapter
-            .get_token(&[ACR_SCOPE])
-            .expect("token")
-            .token
-            .expose(),
-        mi_token
-    );
+    assert_eq!(token_of(&adapter), mi_token);
     assert_eq!(chain.selected(), Some("ManagedIdentityCredential"));
     // Second call: the chosen member, its cached token, no second probe.
-    assert_eq!(
-        adapter
-            .get_token(&[ACR_SCOPE])
-            .expect("token")
-            .token
-            .expose(),
-        mi_token
-    );
+    assert_eq!(token_of(&adapter), mi_token);
     probe.assert();
     token_mock.assert();
     unexpected.assert();
@@ -631,10 +616,10 @@ fn default_chain_uses_app_service_endpoint_without_probing_the_metadata_service(
             ..Default::default()
         })
         .expect("chain");
-        let token = AzureTokenCredential::new(chain.clone())
-            .get_token(&[ACR_SCOPE])
-            .expect("token");
-        assert_eq!(token.token.expose(), child::var(TOKEN));
+        assert_eq!(
+            token_of(&AzureTokenCredential::new(chain.clone())),
+            child::var(TOKEN)
+        );
         assert_eq!(chain.selected(), Some("ManagedIdentityCredential"));
         return;
     }
@@ -716,10 +701,10 @@ fn default_chain_takes_the_client_secret_from_the_environment() {
     assert!(!format!("{credential:?}").contains("env-secret-value"));
 
     let chain = AzureDefaultCredential::new(options).expect("chain");
-    let token = AzureTokenCredential::new(chain.clone())
-        .get_token(&[ACR_SCOPE])
-        .expect("token");
-    assert_eq!(token.token.expose(), aad_token);
+    assert_eq!(
+        token_of(&AzureTokenCredential::new(chain.clone())),
+        aad_token
+    );
     assert_eq!(
         chain.selected(),
         Some("EnvironmentCredential (client secret)")
@@ -754,10 +739,7 @@ fn default_chain_respects_azure_authority_host() {
         ..Default::default()
     })
     .expect("chain");
-    let token = AzureTokenCredential::new(chain)
-        .get_token(&[ACR_SCOPE])
-        .expect("token");
-    assert_eq!(token.token.expose(), aad_token);
+    assert_eq!(token_of(&AzureTokenCredential::new(chain)), aad_token);
     token_mock.assert();
     unexpected.assert();
 }
@@ -804,10 +786,10 @@ fn default_chain_uses_workload_identity() {
         ..Default::default()
     })
     .expect("chain");
-    let token = AzureTokenCredential::new(chain.clone())
-        .get_token(&[ACR_SCOPE])
-        .expect("token");
-    assert_eq!(token.token.expose(), aad_token);
+    assert_eq!(
+        token_of(&AzureTokenCredential::new(chain.clone())),
+        aad_token
+    );
     assert_eq!(chain.selected(), Some("WorkloadIdentityCredential"));
     token_mock.assert();
     unexpected.assert();
@@ -843,14 +825,7 @@ fn default_chain_remembers_the_member_that_worked() {
     })
     .expect("chain");
     let adapter = AzureTokenCredential::new(chain.clone());
-    assert_eq!(
-        adapter
-            .get_token(&[ACR_SCOPE])
-            .expect("token")
-            .token
-            .expose(),
-        cli_token
-    );
+    assert_eq!(token_of(&adapter), cli_token);
     assert_eq!(chain.selected(), Some("AzureCliCredential"));
     refused.assert();
 

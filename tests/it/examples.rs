@@ -2,12 +2,12 @@
 //! `download_image` fetches back verified, and `upload_download_blob` round-trips a file in chunks.
 
 use crate::support;
+use crate::support::{blob_client, client};
 use std::process::Command;
 
 use crate::support::Registry;
 use crate::support::cli::build_example;
 use azcontainerregistry::manifest::Manifest;
-use azcontainerregistry::{Client, ClientOptions, Credential};
 
 fn run(name: &str, reg: &Registry, args: &[&str]) -> String {
     let out = Command::new(build_example(name))
@@ -33,12 +33,7 @@ fn upload_image_then_download_image() {
         &reg,
         &["--repository", "hello", "--tag", "v1"],
     );
-    let client = Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&reg.url());
     let m = client.get_manifest("hello", "v1").unwrap();
     assert!(printed.contains(m.digest.as_str()), "{printed}");
     let Manifest::Image(image) = m.manifest().unwrap() else {
@@ -100,12 +95,7 @@ fn upload_download_blob_in_chunks() {
         printed.contains("300000 bytes, digest verified"),
         "{printed}"
     );
-    let blobs = azcontainerregistry::BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let blobs = blob_client(&reg.url());
     assert_eq!(
         blobs
             .check_blob_exists("blobs", &digest.parse().unwrap())

@@ -16,6 +16,7 @@ use azcontainerregistry::{
 use base64::Engine as _;
 use mockito::{Matcher, Server};
 
+use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{
     API_VERSION, AcrMock, DEFAULT_AAD_SCOPE, FakeAad, SERVICE, UNAUTHORIZED_BODY, fast_options,
     fixture, jwt_expiring_in,
@@ -27,13 +28,8 @@ const READ: &str = "repository:hello-world:metadata_read";
 
 /// `GET /acr/v1/hello-world?api-version=…` with `authorization`, answering the repository properties.
 fn repo_get(acr: &mut AcrMock, path: &str, authorization: &str, hits: usize) -> mockito::Mock {
-    acr.server
-        .mock("GET", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", authorization)
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("repository_properties.json"))
+    acr.call("GET", path, authorization)
+        .json(200, fixture("repository_properties.json"))
         .expect(hits)
         .create()
 }
@@ -87,10 +83,7 @@ fn azure_ad_challenge_exchange_token_retry() {
 
     assert_eq!(aad.calls(), 1);
     assert_eq!(aad.scopes(), vec![vec![DEFAULT_AAD_SCOPE.to_string()]]);
-    for m in [&challenge, &exchange, &token, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get]);
 }
 
 #[test]
@@ -121,10 +114,7 @@ fn anonymous_acr_flow_uses_the_password_grant_without_refresh_token() {
     client
         .get_repository_properties("hello-world")
         .expect("cached");
-    for m in [&challenge, &token, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &get]);
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -175,10 +165,7 @@ fn username_and_password_use_the_docker_token_flow_on_the_realm() {
     client
         .get_repository_properties("other")
         .expect("token field");
-    for m in [&challenge, &realm, &realm_other, &get, &get_other] {
-        m.assert();
-    }
-    acr.verify(); // nothing went to /oauth2/exchange
+    acr.verify_all([&challenge, &realm, &realm_other, &get, &get_other]); // nothing went to /oauth2/exchange
 }
 
 #[test]
@@ -202,9 +189,7 @@ fn a_basic_challenge_gets_basic_on_the_retry_and_upfront_afterwards() {
             .get_repository_properties("hello-world")
             .expect("basic");
     }
-    challenge.assert();
-    get.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &get]);
 }
 
 #[test]
@@ -276,10 +261,7 @@ fn paging_is_challenged_once() {
         .len();
     assert_eq!(n, 3);
     assert_eq!(aad.calls(), 1);
-    for m in [&challenge, &exchange, &token, &page1, &page2] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &page1, &page2]);
 }
 
 #[test]
@@ -304,10 +286,7 @@ fn access_tokens_are_cached_per_scope() {
     drop(client);
     assert!(clone.endpoint().starts_with("http://127.0.0.1:"));
     assert_eq!(aad.calls(), 1);
-    for m in [&challenge, &exchange, &token_a, &token_b, &get_a, &get_b] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token_a, &token_b, &get_a, &get_b]);
 }
 
 #[test]
@@ -351,10 +330,7 @@ fn a_refresh_token_close_to_expiry_is_renewed_before_the_next_exchange() {
         .expect("b, after renewing the refresh token");
     assert_eq!(served.load(Ordering::SeqCst), 2);
     assert_eq!(aad.calls(), 2);
-    for m in [&challenge, &exchange, &token_a, &token_b, &get_a, &get_b] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token_a, &token_b, &get_a, &get_b]);
 }
 
 #[test]
@@ -407,7 +383,7 @@ fn sixteen_threads_on_a_fresh_client_share_one_exchange_and_one_token_per_scope(
         t.join().expect("thread").expect("authorized");
     }
     assert_eq!(aad.calls(), 1, "one Azure AD token for all threads");
-    for m in [
+    acr.verify_all([
         &challenge_a,
         &challenge_b,
         &exchange,
@@ -415,10 +391,7 @@ fn sixteen_threads_on_a_fresh_client_share_one_exchange_and_one_token_per_scope(
         &token_b,
         &get_a,
         &get_b,
-    ] {
-        m.assert();
-    }
-    acr.verify();
+    ]);
 }
 
 #[test]
@@ -478,25 +451,26 @@ fn a_refused_token_is_renewed_once_and_then_the_client_gives_up() {
         "{err}"
     );
     assert_eq!(issued.load(Ordering::SeqCst), 2);
-    for m in [&challenge, &exchange, &token, &refused] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &refused]);
+}
+
+/// `/oauth2/exchange` refusing the Azure AD token with the fixture `body`, once.
+fn exchange_refused(acr: &mut AcrMock, body: &str) -> mockito::Mock {
+    acr.server
+        .mock("POST", "/oauth2/exchange")
+        .match_query(Matcher::Exact(API_VERSION.into()))
+        .with_status(401)
+        .with_header("content-type", "application/json")
+        .with_body(fixture(body))
+        .expect(1)
+        .create()
 }
 
 #[test]
 fn arm_token_disallowed_points_at_the_audience() {
     let mut acr = AcrMock::start();
     let challenge = acr.challenge("GET", REPO_PATH, Matcher::Any, READ, 1);
-    let exchange = acr
-        .server
-        .mock("POST", "/oauth2/exchange")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .with_status(401)
-        .with_header("content-type", "application/json")
-        .with_body(fixture("error_arm_token_disallowed.json"))
-        .expect(1)
-        .create();
+    let exchange = exchange_refused(&mut acr, "error_arm_token_disallowed.json");
     acr.seal();
     let options = ClientOptions {
         audience: Audience::AzurePublicCloud,
@@ -516,9 +490,7 @@ fn arm_token_disallowed_points_at_the_audience() {
         aad.scopes(),
         vec![vec!["https://management.azure.com/.default".to_string()]]
     );
-    challenge.assert();
-    exchange.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &exchange]);
 }
 
 #[test]
@@ -532,15 +504,7 @@ fn a_wrong_audience_is_named_in_the_error() {
         "registry:catalog:*",
         1,
     );
-    let exchange = acr
-        .server
-        .mock("POST", "/oauth2/exchange")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .with_status(401)
-        .with_header("content-type", "application/json")
-        .with_body(fixture("error_invalid_audience.json"))
-        .expect(1)
-        .create();
+    let exchange = exchange_refused(&mut acr, "error_invalid_audience.json");
     acr.seal();
     let options = ClientOptions {
         audience: Audience::AzureGovernment,
@@ -555,9 +519,7 @@ fn a_wrong_audience_is_named_in_the_error() {
     let text = err.to_string();
     assert!(text.contains("audience"), "{text}");
     assert!(text.contains("ClientOptions::audience"), "{text}");
-    challenge.assert();
-    exchange.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &exchange]);
 }
 
 #[test]
@@ -569,10 +531,7 @@ fn anonymous_delete_is_refused_with_a_hint_about_credentials() {
     let challenge = acr.challenge("DELETE", path, Matcher::Exact(API_VERSION.into()), scope, 1);
     let token = acr.anonymous_token(scope, "anon-delete", 1);
     let refused = acr
-        .server
-        .mock("DELETE", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon-delete")
+        .bearer_call("DELETE", path, "anon-delete")
         .with_status(401)
         .with_header(
             "www-authenticate",
@@ -592,10 +551,7 @@ fn anonymous_delete_is_refused_with_a_hint_about_credentials() {
     assert!(err.is_unauthorized(), "{err:?}");
     assert!(err.has_code(ErrorCode::Unauthorized), "{err:?}");
     assert!(err.to_string().contains("needs credentials"), "{err}");
-    for m in [&challenge, &token, &refused] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &refused]);
 }
 
 #[test]
@@ -605,9 +561,7 @@ fn a_firewall_refusal_says_so() {
         .server
         .mock("GET", REPO_PATH)
         .match_query(Matcher::Exact(API_VERSION.into()))
-        .with_status(403)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("error_firewall.json"))
+        .json(403, fixture("error_firewall.json"))
         .expect(1)
         .create();
     acr.seal();
@@ -633,22 +587,14 @@ fn error_bodies_become_typed_errors() {
     let challenge = acr.challenge("GET", REPO_PATH, Matcher::Any, READ, 1);
     let token = acr.anonymous_token(READ, "anon", 1);
     let not_found = acr
-        .server
-        .mock("GET", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
-        .with_status(404)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("error_name_unknown.json"))
+        .bearer_call("GET", REPO_PATH, "anon")
+        .json(404, fixture("error_name_unknown.json"))
         .expect(1)
         .create();
     let manifest_scope = "repository:hello-world:metadata_read";
     assert_eq!(manifest_scope, READ);
     let manifest_missing = acr
-        .server
-        .mock("GET", "/acr/v1/hello-world/_tags/wrong-tag")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
+        .bearer_call("GET", "/acr/v1/hello-world/_tags/wrong-tag", "anon")
         .with_status(404)
         .with_body(fixture("error_manifest_unknown.json"))
         .expect(1)
@@ -656,10 +602,7 @@ fn error_bodies_become_typed_errors() {
     let throttle_scope = "repository:busy:metadata_read";
     let throttle_token = acr.anonymous_token(throttle_scope, "anon-busy", 1);
     let throttled = acr
-        .server
-        .mock("GET", "/acr/v1/busy")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon-busy")
+        .bearer_call("GET", "/acr/v1/busy", "anon-busy")
         .with_status(429)
         .with_body(fixture("error_too_many_requests.json"))
         .expect(2) // the first attempt and one retry
@@ -711,17 +654,14 @@ fn error_bodies_become_typed_errors() {
     assert!(err.has_code(ErrorCode::TooManyRequests), "{err:?}");
     assert!(!err.is_not_found());
 
-    for m in [
+    acr.verify_all([
         &challenge,
         &token,
         &not_found,
         &manifest_missing,
         &throttle_token,
         &throttled,
-    ] {
-        m.assert();
-    }
-    acr.verify();
+    ]);
 }
 
 #[test]
@@ -730,10 +670,7 @@ fn transient_failures_are_retried_until_success() {
     let challenge = acr.challenge("GET", REPO_PATH, Matcher::Any, READ, 1);
     let token = acr.anonymous_token(READ, "anon", 1);
     let unavailable = acr
-        .server
-        .mock("GET", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
+        .bearer_call("GET", REPO_PATH, "anon")
         .with_status(503)
         .expect(2)
         .create();
@@ -744,10 +681,7 @@ fn transient_failures_are_retried_until_success() {
         .get_repository_properties("hello-world")
         .expect("third attempt succeeds");
     assert_eq!(props.tag_count, 2);
-    for m in [&challenge, &token, &unavailable, &ok] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &unavailable, &ok]);
 }
 
 #[test]
@@ -756,10 +690,7 @@ fn retry_after_is_honoured() {
     let challenge = acr.challenge("GET", REPO_PATH, Matcher::Any, READ, 1);
     let token = acr.anonymous_token(READ, "anon", 1);
     let busy = acr
-        .server
-        .mock("GET", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
+        .bearer_call("GET", REPO_PATH, "anon")
         .with_status(429)
         .with_header("retry-after", "1")
         .with_body(fixture("error_too_many_requests.json"))
@@ -784,10 +715,7 @@ fn retry_after_is_honoured() {
     // only Retry-After explains a wait of a second: the backoff alone would be about 1 ms
     assert!(waited >= Duration::from_secs(1), "{waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
-    for m in [&challenge, &token, &busy, &ok] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &busy, &ok]);
 }
 
 #[test]
@@ -812,10 +740,7 @@ fn a_custom_audience_is_asked_for_with_dot_default() {
             "https://containerregistry.example.sovereign/.default".to_string()
         ]]
     );
-    for m in [&challenge, &exchange, &token, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get]);
 }
 
 #[test]
@@ -846,10 +771,7 @@ fn the_azure_ad_token_never_goes_to_a_realm_on_another_host() {
     acr.client(FakeAad::new("precious-aad").credential())
         .get_repository_properties("hello-world")
         .expect("the registry's own endpoints");
-    for m in [&challenge, &exchange, &token, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get]);
     nothing_elsewhere.assert();
 }
 
@@ -918,17 +840,14 @@ fn errors_and_credentials_never_show_secrets() {
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
     assert_hidden(&err, &["aad-secret-value", "refresh-secret-value"]);
 
-    for m in [
+    acr.verify_all([
         &challenge,
         &realm,
         &challenge_other,
         &exchange,
         &token,
         &exchange_again,
-    ] {
-        m.assert();
-    }
-    acr.verify();
+    ]);
 }
 
 #[test]
@@ -958,10 +877,7 @@ fn the_user_agent_names_the_crate_and_the_suffix() {
         .expect(1)
         .create();
     let get = acr
-        .server
-        .mock("GET", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
+        .bearer_call("GET", REPO_PATH, "anon")
         .match_header("user-agent", ua.as_str())
         .with_status(200)
         .with_body(fixture("repository_properties.json"))
@@ -975,10 +891,7 @@ fn the_user_agent_names_the_crate_and_the_suffix() {
     acr.client_with(Credential::anonymous(), options)
         .get_repository_properties("hello-world")
         .expect("user agent");
-    for m in [&challenge, &token, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &get]);
 }
 
 #[test]
@@ -1020,10 +933,7 @@ fn an_access_token_about_to_expire_is_fetched_again() {
             .expect("authorized");
     }
     assert_eq!(issued.load(Ordering::SeqCst), 2);
-    for m in [&challenge, &exchange, &token, &get_short, &get_long] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get_short, &get_long]);
 }
 
 #[test]
@@ -1062,8 +972,5 @@ fn username_and_password_follow_a_realm_the_registry_names_elsewhere() {
     acr.client(Credential::basic("robot", "robot-password"))
         .get_repository_properties("hello-world")
         .expect("token from the auth host");
-    for m in [&realm, &challenge, &get] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&realm, &challenge, &get]);
 }

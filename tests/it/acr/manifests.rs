@@ -6,6 +6,7 @@
 //! Shapes follow the recordings test_list_registry_artifacts_by_page, test_anon_access
 //! (get_manifest_properties) and test_set_oci_manifest_stream_without_spaces_with_tag.
 
+use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 use azcontainerregistry::{
     ArtifactOrder, Credential, Error, ListManifestsOptions, ManifestAttributes,
@@ -31,22 +32,6 @@ const FULL_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.oci.artifact.manifest.v1+json";
 
-fn manifest_page(acr: &mut AcrMock, query: &str, body: &str, link: Option<&str>) -> mockito::Mock {
-    let mut m = acr
-        .server
-        .mock("GET", MANIFESTS)
-        .match_query(Matcher::Exact(query.to_string()))
-        .match_header("authorization", "Bearer manifests-read")
-        .match_header("accept", "application/json")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture(body));
-    if let Some(l) = link {
-        m = m.with_header("link", l);
-    }
-    m.expect(1).create()
-}
-
 #[test]
 fn list_manifests_pages_newest_first_and_decodes_every_field() {
     let mut acr = AcrMock::start();
@@ -56,27 +41,33 @@ fn list_manifests_pages_newest_first_and_decodes_every_field() {
     let last1 = "sha256%3Ae2f2a7762257cf7dbb6f60ca2d4ceb6dfd5cded189e92936f6933a5c298e6244";
     let last2 = "sha256%3A8609f1753a27537fa5ea65336ba11cdfbc364f9430995d7e3039b6d3b0a31a27";
     let pages = [
-        manifest_page(
-            &mut acr,
+        acr.page(
+            MANIFESTS,
             &format!("n=2&orderby=timedesc&{API_VERSION}"),
+            "manifests-read",
             "manifests_page1.json",
             Some(&format!(
-                r#"</acr/v1/library%2Fhello-world/_manifests?last={last1}&n=2&orderby=timedesc>; rel="next""#
+                "/acr/v1/library%2Fhello-world/_manifests?last={last1}&n=2&orderby=timedesc"
             )),
+            1,
         ),
-        manifest_page(
-            &mut acr,
+        acr.page(
+            MANIFESTS,
             &format!("last={last1}&n=2&orderby=timedesc"),
+            "manifests-read",
             "manifests_page2.json",
             Some(&format!(
-                r#"</acr/v1/library%2Fhello-world/_manifests?last={last2}&n=2&orderby=timedesc>; rel="next""#
+                "/acr/v1/library%2Fhello-world/_manifests?last={last2}&n=2&orderby=timedesc"
             )),
+            1,
         ),
-        manifest_page(
-            &mut acr,
+        acr.page(
+            MANIFESTS,
             &format!("last={last2}&n=2&orderby=timedesc"),
+            "manifests-read",
             "manifests_page3.json",
             None,
+            1,
         ),
     ];
     acr.seal();
@@ -168,21 +159,14 @@ fn properties_mock(acr: &mut AcrMock, token: &str, hits: usize) -> mockito::Mock
         .match_query(Matcher::Exact(API_VERSION.into()))
         .match_header("authorization", format!("Bearer {token}").as_str())
         .match_header("accept", "application/json")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("manifest_properties.json"))
+        .json(200, fixture("manifest_properties.json"))
         .expect(hits)
         .create()
 }
 
 fn tag_mock(acr: &mut AcrMock, token: &str, hits: usize) -> mockito::Mock {
-    acr.server
-        .mock("GET", "/acr/v1/library%2Fhello-world/_tags/latest")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", format!("Bearer {token}").as_str())
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("tag_properties.json"))
+    acr.bearer_call("GET", "/acr/v1/library%2Fhello-world/_tags/latest", token)
+        .json(200, fixture("tag_properties.json"))
         .expect(hits)
         .create()
 }
@@ -231,11 +215,7 @@ fn get_manifest_properties_by_digest_and_by_tag() {
         .expect("by tag");
     assert_eq!(by_tag, by_digest);
 
-    challenge.assert();
-    token.assert();
-    props.assert();
-    tag.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &token, &props, &tag]);
 }
 
 #[test]
@@ -249,17 +229,12 @@ fn update_manifest_properties_by_digest_and_by_tag() {
     let read = acr.token(READ, REFRESH, "manifest-read", 1);
     let tag = tag_mock(&mut acr, "manifest-read", 1);
     let patch = acr
-        .server
-        .mock("PATCH", path.as_str())
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer manifest-write")
+        .bearer_call("PATCH", path.as_str(), "manifest-write")
         .match_header("content-type", "application/json")
         .match_body(Matcher::Exact(
             r#"{"deleteEnabled":false,"writeEnabled":false}"#.into(),
         ))
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("manifest_properties_locked.json"))
+        .json(200, fixture("manifest_properties_locked.json"))
         .expect(2)
         .create();
     acr.seal();
@@ -300,10 +275,7 @@ fn update_manifest_properties_by_digest_and_by_tag() {
         .expect("by tag");
     assert_eq!(by_tag, by_digest);
 
-    for m in [&challenge, &exchange, &write, &read, &tag, &patch] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &write, &read, &tag, &patch]);
 }
 
 #[test]
@@ -343,17 +315,14 @@ fn delete_manifest_by_digest_and_by_tag() {
     client.delete_manifest(REPO, HELLO).expect("by digest");
     client.delete_manifest(REPO, "v1").expect("by tag");
 
-    for m in [
+    acr.verify_all([
         &challenge,
         &exchange,
         &delete_token,
         &pull_token,
         &delete,
         &head,
-    ] {
-        m.assert();
-    }
-    acr.verify();
+    ]);
 }
 
 #[test]
@@ -369,9 +338,10 @@ fn delete_manifest_treats_404_as_deleted() {
         .server
         .mock("DELETE", by_digest_path.as_str())
         .match_header("authorization", "Bearer anon-delete")
-        .with_status(404)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
+        .json(
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        )
         .expect(1)
         .create();
     // a tag that does not exist: HEAD answers 404 (no body), nothing is deleted
@@ -393,74 +363,43 @@ fn delete_manifest_treats_404_as_deleted() {
         .delete_manifest("hello-world", "wrong-tag")
         .expect("404 by tag");
 
-    for m in [&challenge, &delete_token, &pull_token, &gone, &head] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &delete_token, &pull_token, &gone, &head]);
+}
+
+/// Deletes `hello-world:v1` anonymously where the tag's HEAD answers 200 with `header` (name, value);
+/// returns the error, having asserted that no DELETE went out.
+fn delete_v1_with_head_header(header: (&str, &str)) -> Error {
+    let mut acr = AcrMock::start();
+    let path = "/v2/hello-world/manifests/v1";
+    let scope = "repository:hello-world:pull";
+    let login = acr.anonymous_login("HEAD", path, scope, "anon-pull", 1);
+    let head = acr
+        .server
+        .mock("HEAD", path)
+        .match_header("authorization", "Bearer anon-pull")
+        .with_status(200)
+        .with_header(header.0, header.1)
+        .expect(1)
+        .create();
+    acr.seal();
+    let err = acr
+        .client(Credential::anonymous())
+        .delete_manifest("hello-world", "v1")
+        .expect_err("no usable Docker-Content-Digest, no delete");
+    acr.verify_all(login.iter().chain([&head])); // no DELETE went out
+    err
 }
 
 #[test]
 fn delete_manifest_by_tag_needs_the_digest_header() {
-    let mut acr = AcrMock::start();
-    let scope = "repository:hello-world:pull";
-    let challenge = acr.challenge(
-        "HEAD",
-        "/v2/hello-world/manifests/v1",
-        Matcher::Any,
-        scope,
-        1,
-    );
-    let token = acr.anonymous_token(scope, "anon-pull", 1);
-    let head = acr
-        .server
-        .mock("HEAD", "/v2/hello-world/manifests/v1")
-        .match_header("authorization", "Bearer anon-pull")
-        .with_status(200)
-        .with_header("content-type", "application/vnd.oci.image.manifest.v1+json")
-        .expect(1)
-        .create();
-    acr.seal();
-
-    let err = acr
-        .client(Credential::anonymous())
-        .delete_manifest("hello-world", "v1")
-        .expect_err("no Docker-Content-Digest, no delete");
+    let err =
+        delete_v1_with_head_header(("content-type", "application/vnd.oci.image.manifest.v1+json"));
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("Docker-Content-Digest"), "{err}");
-    challenge.assert();
-    token.assert();
-    head.assert();
-    acr.verify(); // no DELETE went out
 }
 
 #[test]
 fn a_malformed_digest_header_is_a_decode_error_not_bad_input() {
-    let mut acr = AcrMock::start();
-    let scope = "repository:hello-world:pull";
-    let challenge = acr.challenge(
-        "HEAD",
-        "/v2/hello-world/manifests/v1",
-        Matcher::Any,
-        scope,
-        1,
-    );
-    let token = acr.anonymous_token(scope, "anon-pull", 1);
-    let head = acr
-        .server
-        .mock("HEAD", "/v2/hello-world/manifests/v1")
-        .match_header("authorization", "Bearer anon-pull")
-        .with_status(200)
-        .with_header("docker-content-digest", "sha256:NOT-A-DIGEST")
-        .expect(1)
-        .create();
-    acr.seal();
-    let err = acr
-        .client(Credential::anonymous())
-        .delete_manifest("hello-world", "v1")
-        .expect_err("the registry's header is unusable");
+    let err = delete_v1_with_head_header(("docker-content-digest", "sha256:NOT-A-DIGEST"));
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
-    challenge.assert();
-    token.assert();
-    head.assert();
-    acr.verify(); // no DELETE went out
 }

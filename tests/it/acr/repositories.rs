@@ -9,7 +9,8 @@ use azcontainerregistry::{
 };
 use mockito::Matcher;
 
-use crate::support::acr_mock::{API_VERSION, AcrMock, DEFAULT_AAD_SCOPE, FakeAad, bearer, fixture};
+use crate::support::acr_mock::JsonReply;
+use crate::support::acr_mock::{API_VERSION, AcrMock, DEFAULT_AAD_SCOPE, FakeAad, fixture};
 use crate::support::mock::CatchAll;
 
 const AAD: &str = "aad-token-for-repositories";
@@ -35,38 +36,31 @@ fn catalog_pages(
     first_hits: usize,
     hits: usize,
 ) -> Vec<mockito::Mock> {
-    let auth = bearer(token);
-    let page = |acr: &mut AcrMock, query: &str, body: &str, link: Option<&str>, n: usize| {
-        let mut m = acr
-            .server
-            .mock("GET", CATALOG)
-            .match_query(Matcher::Exact(query.to_string()))
-            .match_header("authorization", auth.as_str())
-            .match_header("accept", "application/json")
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(fixture(body));
-        if let Some(l) = link {
-            m = m.with_header("link", l);
-        }
-        m.expect(n).create()
-    };
     vec![
-        page(
-            acr,
+        acr.page(
+            CATALOG,
             &format!("n=2&{API_VERSION}"),
+            token,
             "catalog_page1.json",
-            Some(r#"</acr/v1/_catalog?last=library%2Fbusybox&n=2&orderby=>; rel="next""#),
+            Some("/acr/v1/_catalog?last=library%2Fbusybox&n=2&orderby="),
             first_hits,
         ),
-        page(
-            acr,
+        acr.page(
+            CATALOG,
             PAGE2_QUERY,
+            token,
             "catalog_page2.json",
-            Some(r#"</acr/v1/_catalog?last=repo142616d29b3f2b&n=2&orderby=>; rel="next""#),
+            Some("/acr/v1/_catalog?last=repo142616d29b3f2b&n=2&orderby="),
             hits,
         ),
-        page(acr, PAGE3_QUERY, "catalog_page3.json", None, hits),
+        acr.page(
+            CATALOG,
+            PAGE3_QUERY,
+            token,
+            "catalog_page3.json",
+            None,
+            hits,
+        ),
     ]
 }
 
@@ -222,11 +216,7 @@ fn a_next_link_to_another_host_is_refused_and_never_followed() {
         other => panic!("expected Error::Redirect, got {other:?}"),
     }
 
-    challenge.assert();
-    exchange.assert();
-    token.assert();
-    page1.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &page1]);
     nothing_elsewhere.assert();
 }
 
@@ -237,10 +227,7 @@ fn a_next_link_that_changes_scheme_is_refused() {
     let challenge = acr.challenge("GET", CATALOG, Matcher::Any, CATALOG_SCOPE, 1);
     let https_self = acr.url().replacen("http://", "https://", 1);
     let page1 = acr
-        .server
-        .mock("GET", CATALOG)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon")
+        .bearer_call("GET", CATALOG, "anon")
         .with_status(200)
         .with_header(
             "link",
@@ -258,10 +245,7 @@ fn a_next_link_that_changes_scheme_is_refused() {
     let err = pages.next().expect("one result").expect_err("refused");
     assert!(matches!(err, Error::Redirect { .. }), "{err:?}");
     assert!(pages.next().is_none(), "nothing after the refusal");
-    token.assert();
-    challenge.assert();
-    page1.assert();
-    acr.verify();
+    acr.verify_all([&token, &challenge, &page1]);
 }
 
 const REPO_PATH: &str = "/acr/v1/library%2Fhello-world";
@@ -280,14 +264,9 @@ fn get_repository_properties_reads_the_acr_shape() {
     let exchange = acr.exchange(AAD, REFRESH, 1);
     let token = acr.token(scope, REFRESH, "read-access", 1);
     let get = acr
-        .server
-        .mock("GET", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer read-access")
+        .bearer_call("GET", REPO_PATH, "read-access")
         .match_header("accept", "application/json")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("repository_properties.json"))
+        .json(200, fixture("repository_properties.json"))
         .expect(1)
         .create();
     acr.seal();
@@ -324,11 +303,7 @@ fn get_repository_properties_reads_the_acr_shape() {
     );
     assert_eq!(attrs.teleport_enabled, Some(false));
 
-    challenge.assert();
-    exchange.assert();
-    token.assert();
-    get.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &get]);
 }
 
 #[test]
@@ -345,22 +320,14 @@ fn update_repository_properties_sends_only_the_fields_set() {
     let exchange = acr.exchange(AAD, REFRESH, 1);
     let token = acr.token(scope, REFRESH, "write-access", 1);
     let patch = acr
-        .server
-        .mock("PATCH", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer write-access")
+        .bearer_call("PATCH", REPO_PATH, "write-access")
         .match_header("content-type", "application/json")
         .match_body(Matcher::Exact(r#"{"deleteEnabled":false}"#.into()))
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("repository_properties_locked.json"))
+        .json(200, fixture("repository_properties_locked.json"))
         .expect(1)
         .create();
     let patch_two = acr
-        .server
-        .mock("PATCH", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer write-access")
+        .bearer_call("PATCH", REPO_PATH, "write-access")
         .match_body(Matcher::Json(serde_json::json!({
             "writeEnabled": true,
             "listEnabled": false
@@ -398,12 +365,7 @@ fn update_repository_properties_sends_only_the_fields_set() {
         )
         .expect("second update, token from the cache");
 
-    challenge.assert();
-    exchange.assert();
-    token.assert();
-    patch.assert();
-    patch_two.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &exchange, &token, &patch, &patch_two]);
 }
 
 #[test]
@@ -420,34 +382,20 @@ fn delete_repository_returns_what_was_deleted_and_treats_404_as_done() {
     let exchange = acr.exchange(AAD, REFRESH, 1);
     let token = acr.token(scope, REFRESH, "delete-access", 1);
     let delete = acr
-        .server
-        .mock("DELETE", REPO_PATH)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer delete-access")
-        .with_status(202)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("delete_repository.json"))
+        .bearer_call("DELETE", REPO_PATH, "delete-access")
+        .json(202, fixture("delete_repository.json"))
         .expect(1)
         .create();
     // a second repository: the registry already knows the challenge, so the token is fetched upfront
     let token_gone = acr.token("repository:gone:delete", REFRESH, "gone-access", 1);
-    let delete_gone = acr
-        .server
-        .mock("DELETE", "/acr/v1/gone")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer gone-access")
-        .with_status(404)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"gone"}}]}"#)
+    let delete_gone = acr.bearer_call("DELETE", "/acr/v1/gone", "gone-access")
+        .json(404, r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"gone"}}]}"#)
         .expect(1)
         .create();
     // 202 without a body
     let token_empty = acr.token("repository:empty:delete", REFRESH, "empty-access", 1);
     let delete_empty = acr
-        .server
-        .mock("DELETE", "/acr/v1/empty")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer empty-access")
+        .bearer_call("DELETE", "/acr/v1/empty", "empty-access")
         .with_status(202)
         .expect(1)
         .create();
@@ -481,17 +429,14 @@ fn delete_repository_returns_what_was_deleted_and_treats_404_as_done() {
 
     challenge.assert();
     exchange.assert();
-    for m in [
+    acr.verify_all([
         &token,
         &delete,
         &token_gone,
         &delete_gone,
         &token_empty,
         &delete_empty,
-    ] {
-        m.assert();
-    }
-    acr.verify();
+    ]);
 }
 
 #[test]
@@ -501,10 +446,7 @@ fn delete_repository_reports_other_failures() {
     let challenge = acr.challenge("DELETE", "/acr/v1/locked", Matcher::Any, scope, 1);
     let token = acr.anonymous_token(scope, "anon-delete", 1);
     let refused = acr
-        .server
-        .mock("DELETE", "/acr/v1/locked")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer anon-delete")
+        .bearer_call("DELETE", "/acr/v1/locked", "anon-delete")
         .with_status(405)
         .with_body(
             r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}"#,
@@ -521,10 +463,7 @@ fn delete_repository_reports_other_failures() {
         err.has_code(azcontainerregistry::ErrorCode::Unsupported),
         "{err}"
     );
-    challenge.assert();
-    token.assert();
-    refused.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &token, &refused]);
 }
 
 #[test]
@@ -597,8 +536,5 @@ fn a_listing_that_fails_midway_can_be_resumed_from_the_failed_page() {
         .collect::<Result<_, _>>()
         .expect("resumed after the failure");
     assert_eq!(rest, ["library/hello-world", "repo142616d29b3f2b"]);
-    for m in [&challenge, &token, &page1, &broken, &page2] {
-        m.assert();
-    }
-    acr.verify();
+    acr.verify_all([&challenge, &token, &page1, &broken, &page2]);
 }

@@ -3,6 +3,7 @@
 //! paths, as in the recordings (test_list_tag_properties_order_descending, test_update_tag_properties,
 //! test_anon_access).
 
+use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};
 use azcontainerregistry::{
     ArtifactOrder, Credential, Digest, ListTagsOptions, TagAttributes, TagWriteableProperties,
@@ -18,64 +19,39 @@ const DELETE: &str = "repository:library/hello-world:delete";
 const HELLO_DIGEST: &str =
     "sha256:a40a15d7a9909805f4e4d0144374026e4641268cfd12001c6ad3ed70749ccd9f";
 
-/// A mock ACR where the first request of `method path` is challenged for `scope`, and the AAD flow
-/// yields `access` for it.
-fn aad_login(
-    acr: &mut AcrMock,
-    method: &str,
-    path: &str,
-    scope: &str,
-    access: &str,
-) -> Vec<mockito::Mock> {
-    vec![
-        acr.challenge(method, path, Matcher::Any, scope, 1),
-        acr.exchange(AAD, REFRESH, 1),
-        acr.token(scope, REFRESH, access, 1),
-    ]
-}
-
-fn tag_page(acr: &mut AcrMock, query: &str, body: &str, link: Option<&str>) -> mockito::Mock {
-    let mut m = acr
-        .server
-        .mock("GET", TAGS)
-        .match_query(Matcher::Exact(query.to_string()))
-        .match_header("authorization", "Bearer tags-read")
-        .match_header("accept", "application/json")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture(body));
-    if let Some(l) = link {
-        m = m.with_header("link", l);
-    }
-    m.expect(1).create()
+/// The Azure AD flow of this file: `AAD` exchanged for `REFRESH`, which buys `access`.
+const fn aad(access: &str) -> (&str, &str, &str) {
+    (AAD, REFRESH, access)
 }
 
 #[test]
 fn list_tags_pages_newest_first_with_one_challenge() {
     let mut acr = AcrMock::start();
-    let login = aad_login(&mut acr, "GET", TAGS, READ, "tags-read");
+    let login = acr.aad_login("GET", TAGS, READ, aad("tags-read"));
     let pages = [
-        tag_page(
-            &mut acr,
+        acr.page(
+            TAGS,
             &format!("n=2&orderby=timedesc&{API_VERSION}"),
+            "tags-read",
             "tags_page1.json",
-            Some(
-                r#"</acr/v1/library%2Fhello-world/_tags?last=v4&n=2&orderby=timedesc>; rel="next""#,
-            ),
+            Some("/acr/v1/library%2Fhello-world/_tags?last=v4&n=2&orderby=timedesc"),
+            1,
         ),
-        tag_page(
-            &mut acr,
+        acr.page(
+            TAGS,
             "last=v4&n=2&orderby=timedesc",
+            "tags-read",
             "tags_page2.json",
-            Some(
-                r#"</acr/v1/library%2Fhello-world/_tags?last=v2&n=2&orderby=timedesc>; rel="next""#,
-            ),
+            Some("/acr/v1/library%2Fhello-world/_tags?last=v2&n=2&orderby=timedesc"),
+            1,
         ),
-        tag_page(
-            &mut acr,
+        acr.page(
+            TAGS,
             "last=v2&n=2&orderby=timedesc",
+            "tags-read",
             "tags_page3.json",
             None,
+            1,
         ),
     ];
     acr.seal();
@@ -195,27 +171,18 @@ fn list_tags_filters_by_digest_and_resumes_page_by_page() {
     assert!(second.continuation.is_none());
     assert!(pages.next().is_none());
 
-    challenge.assert();
-    token.assert();
-    page1.assert();
-    page2.assert();
-    acr.verify();
+    acr.verify_all([&challenge, &token, &page1, &page2]);
 }
 
 #[test]
 fn get_tag_properties_with_a_slash_in_the_repository() {
     let mut acr = AcrMock::start();
     let path = "/acr/v1/library%2Fhello-world/_tags/latest";
-    let login = aad_login(&mut acr, "GET", path, READ, "tag-read");
+    let login = acr.aad_login("GET", path, READ, aad("tag-read"));
     let get = acr
-        .server
-        .mock("GET", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-read")
+        .bearer_call("GET", path, "tag-read")
         .match_header("accept", "application/json")
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("tag_properties.json"))
+        .json(200, fixture("tag_properties.json"))
         .expect(1)
         .create();
     acr.seal();
@@ -248,27 +215,18 @@ fn get_tag_properties_with_a_slash_in_the_repository() {
 fn update_tag_properties_patches_only_what_is_set_and_returns_the_tag() {
     let mut acr = AcrMock::start();
     let path = "/acr/v1/library%2Fhello-world/_tags/latest";
-    let login = aad_login(&mut acr, "PATCH", path, WRITE, "tag-write");
+    let login = acr.aad_login("PATCH", path, WRITE, aad("tag-write"));
     let lock = acr
-        .server
-        .mock("PATCH", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-write")
+        .bearer_call("PATCH", path, "tag-write")
         .match_header("content-type", "application/json")
         .match_body(Matcher::Exact(
             r#"{"deleteEnabled":false,"writeEnabled":false}"#.into(),
         ))
-        .with_status(200)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(fixture("tag_properties_locked.json"))
+        .json(200, fixture("tag_properties_locked.json"))
         .expect(1)
         .create();
     // all four, as the Python SDK's recording sends them
-    let unlock = acr
-        .server
-        .mock("PATCH", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-write")
+    let unlock = acr.bearer_call("PATCH", path, "tag-write")
         .match_body(Matcher::JsonString(
             r#"{"deleteEnabled": true, "writeEnabled": true, "listEnabled": true, "readEnabled": true}"#
                 .into(),
@@ -313,41 +271,32 @@ fn update_tag_properties_patches_only_what_is_set_and_returns_the_tag() {
     for m in &login {
         m.assert();
     }
-    lock.assert();
-    unlock.assert();
-    acr.verify();
+    acr.verify_all([&lock, &unlock]);
 }
 
 #[test]
 fn delete_tag_accepts_202_and_404() {
     let mut acr = AcrMock::start();
     let path = "/acr/v1/library%2Fhello-world/_tags/old";
-    let login = aad_login(&mut acr, "DELETE", path, DELETE, "tag-delete");
+    let login = acr.aad_login("DELETE", path, DELETE, aad("tag-delete"));
     let delete = acr
-        .server
-        .mock("DELETE", path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-delete")
+        .bearer_call("DELETE", path, "tag-delete")
         .with_status(202)
         .expect(1)
         .create();
     let missing = acr
-        .server
-        .mock("DELETE", "/acr/v1/library%2Fhello-world/_tags/never-was")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-delete")
-        .with_status(404)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(
+        .bearer_call(
+            "DELETE",
+            "/acr/v1/library%2Fhello-world/_tags/never-was",
+            "tag-delete",
+        )
+        .json(
+            404,
             r#"{"errors":[{"code":"TAG_UNKNOWN","message":"the specified tag does not exist"}]}"#,
         )
         .expect(1)
         .create();
-    let denied = acr
-        .server
-        .mock("DELETE", "/acr/v1/library%2Fhello-world/_tags/locked")
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", "Bearer tag-delete")
+    let denied = acr.bearer_call("DELETE", "/acr/v1/library%2Fhello-world/_tags/locked", "tag-delete")
         .with_status(405)
         .with_body(r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported: the tag is locked"}]}"#)
         .expect(1)
@@ -369,8 +318,5 @@ fn delete_tag_accepts_202_and_404() {
     for m in &login {
         m.assert();
     }
-    delete.assert();
-    missing.assert();
-    denied.assert();
-    acr.verify();
+    acr.verify_all([&delete, &missing, &denied]);
 }

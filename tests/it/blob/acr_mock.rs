@@ -13,7 +13,7 @@ use azcontainerregistry::{
 };
 use mockito::{Matcher, Server, ServerGuard};
 
-use crate::support::mock::{CatchAll, METHODS};
+use crate::support::mock::{CatchAll, METHODS, strict_server};
 
 fn options() -> ClientOptions {
     ClientOptions {
@@ -31,8 +31,7 @@ const STATE1: &str = "_nouploadcache=false&_state=S1";
 
 #[test]
 fn relative_locations_are_resolved_and_their_query_kept() {
-    let mut server = Server::new();
-    let unexpected = CatchAll::install(&mut server);
+    let (mut server, unexpected) = strict_server();
     let data = b"hello world";
     let digest = Digest::of(data);
     let post = server
@@ -89,8 +88,7 @@ fn relative_locations_are_resolved_and_their_query_kept() {
 
 #[test]
 fn registry_digest_disagreeing_with_ours_is_an_error() {
-    let mut server = Server::new();
-    let unexpected = CatchAll::install(&mut server);
+    let (mut server, unexpected) = strict_server();
     server
         .mock("POST", "/v2/r/blobs/uploads/")
         .with_status(202)
@@ -405,8 +403,7 @@ fn failed_chunk_resumes_from_the_registry_status_without_hashing_twice() {
     // An ACR-like registry that keeps the session: the second chunk fails with 500 after the registry
     // stored two of its bytes; the status says so; the upload re-sends from byte 6 out of the chunk it
     // holds in memory (a plain reader) and completes with the digest of the ten bytes.
-    let mut server = Server::new();
-    let unexpected = CatchAll::install(&mut server);
+    let (mut server, unexpected) = strict_server();
     let data = b"0123456789";
     let digest = Digest::of(data);
     let loc = |s: &str| format!("/v2/r/blobs/uploads/u?_state={s}");
@@ -472,8 +469,7 @@ fn failed_chunk_resumes_from_the_registry_status_without_hashing_twice() {
 
 #[test]
 fn bad_input_sends_nothing() {
-    let mut server = Server::new();
-    let unexpected = CatchAll::install(&mut server);
+    let (server, unexpected) = strict_server();
     let blobs = BlobClient::new(&server.url(), Credential::anonymous(), options()).unwrap();
     let d = Digest::of(b"x");
     let invalid = |e: azcontainerregistry::Error| {

@@ -2,12 +2,13 @@
 //! asks for, and eight threads sharing one client (one token acquisition per scope).
 
 use crate::support;
+use crate::support::{blob_client, blob_client_with};
 use std::io::Read;
 use std::sync::Arc;
 
 use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{MountOutcome, UploadMode, UploadOptions};
-use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+use azcontainerregistry::{BlobClient, Credential, Digest};
 
 /// `repository:x:push,pull` → `repository:x:pull,push`: distribution's challenges list actions in random
 /// order (a Go map), and the client asks for the scope the challenge named.
@@ -59,28 +60,13 @@ fn push_pull_delete(blobs: &BlobClient, repo: &str) {
 #[test]
 fn htpasswd_push_pull_delete() {
     let reg = Registry::with_htpasswd("alice", "s3cret");
-    let blobs = BlobClient::new(
-        &reg.url(),
-        Credential::basic("alice", "s3cret"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let blobs = blob_client_with(&reg.url(), Credential::basic("alice", "s3cret"));
     push_pull_delete(&blobs, "auth/basic");
 
-    let wrong = BlobClient::new(
-        &reg.url(),
-        Credential::basic("alice", "nope"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let wrong = blob_client_with(&reg.url(), Credential::basic("alice", "nope"));
     let e = wrong.start_upload("auth/basic").unwrap_err();
     assert!(e.is_unauthorized(), "{e}");
-    let anonymous = BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let anonymous = blob_client(&reg.url());
     let e = anonymous
         .check_blob_exists("auth/basic", &Digest::of(b"x"))
         .unwrap_err();
@@ -91,12 +77,7 @@ fn htpasswd_push_pull_delete() {
 fn token_auth_push_pull_delete_with_one_token_per_scope() {
     let reg = Registry::with_token_auth();
     let issuer = reg.token_issuer();
-    let blobs = BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let blobs = blob_client(&reg.url());
     push_pull_delete(&blobs, "auth/token");
     push_pull_delete(&blobs, "auth/token");
     // Every operation named its scope; each scope was fetched once, whatever the number of calls.
@@ -127,12 +108,7 @@ fn token_auth_mount_asks_one_token_for_both_repositories() {
     let issuer = reg.token_issuer();
     let data = pseudo_random(3000, 6);
     let digest: Digest = reg.push_blob("mnt/src", &data).parse().unwrap();
-    let blobs = BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let blobs = blob_client(&reg.url());
     match blobs.mount_blob("mnt/dst", "mnt/src", &digest).unwrap() {
         MountOutcome::Mounted => {}
         MountOutcome::UploadStarted(s) => panic!("not mounted: {s:?}"),
@@ -158,14 +134,7 @@ fn token_auth_mount_asks_one_token_for_both_repositories() {
 fn eight_threads_share_one_client_and_one_token() {
     let reg = Registry::with_token_auth();
     let issuer = reg.token_issuer();
-    let blobs = Arc::new(
-        BlobClient::new(
-            &reg.url(),
-            Credential::anonymous(),
-            ClientOptions::default(),
-        )
-        .unwrap(),
-    );
+    let blobs = Arc::new(blob_client(&reg.url()));
     let barrier = Arc::new(std::sync::Barrier::new(8));
     let handles: Vec<_> = (0..8u64)
         .map(|i| {

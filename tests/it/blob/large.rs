@@ -6,12 +6,13 @@
 //! in memory by the test), the upload a plain `Read` (chunked, one 8 MiB chunk kept for resuming), the
 //! download `BlobReader::copy_to` into a hashing sink.
 
+use crate::support::blob_client;
 use std::io::Write;
 
 use crate::support::child::{self, Child};
 use crate::support::{Registry, pseudo_random_reader, sha256_hex_of_reader};
+use azcontainerregistry::Digest;
 use azcontainerregistry::blob::UploadOptions;
-use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
 use sha2::Digest as _;
 
 const LEN: usize = 100 * 1024 * 1024;
@@ -48,7 +49,7 @@ fn vm_hwm_kib() -> u64 {
 }
 
 fn transfer(url: &str) {
-    let blobs = BlobClient::new(url, Credential::anonymous(), ClientOptions::default()).unwrap();
+    let blobs = blob_client(url);
     let before = vm_hwm_kib();
     let up = blobs
         .upload_blob(
@@ -115,12 +116,7 @@ fn hundred_mib_round_trip_in_bounded_memory() {
 
     // The registry holds exactly that blob.
     let digest: Digest = expected.parse().unwrap();
-    let blobs = BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let blobs = blob_client(&reg.url());
     assert_eq!(
         blobs.check_blob_exists("big/blob", &digest).unwrap(),
         Some(LEN as u64)

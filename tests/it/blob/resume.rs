@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 use std::time::Duration;
 
 use crate::support::{FaultProxy, Registry, pseudo_random, sha256_digest};
-use azcontainerregistry::blob::{UploadMode, UploadOptions};
+use azcontainerregistry::blob::{UploadMode, UploadOptions, UploadedBlob};
 use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest, RetryOptions};
 
 const BLOB: usize = 3 * 1024 * 1024 + 123;
@@ -86,6 +86,31 @@ fn download_survives_repeated_cuts() {
     let _ = dir;
 }
 
+/// Uploads `data` with `mode`: from a seekable source in `chunk_size` chunks, or (not `seekable`) from
+/// a plain reader with the whole blob in its first chunk, which it can start over from memory.
+fn upload(
+    blobs: &BlobClient,
+    repo: &str,
+    data: &[u8],
+    (mode, seekable): (UploadMode, bool),
+    chunk_size: usize,
+) -> azcontainerregistry::Result<UploadedBlob> {
+    let opts = UploadOptions {
+        chunk_size,
+        mode,
+        ..Default::default()
+    };
+    if seekable {
+        blobs.upload_blob_seekable(repo, Cursor::new(data), opts)
+    } else {
+        let whole = UploadOptions {
+            chunk_size: 2 * 1024 * 1024,
+            ..opts
+        };
+        blobs.upload_blob(repo, data, whole)
+    }
+}
+
 fn upload_cases() -> Vec<(UploadMode, bool)> {
     vec![
         (UploadMode::Chunked, true),
@@ -117,25 +142,8 @@ fn upload_recovers_from_cut_requests() {
             let blobs = client(&proxy.url());
             let before = proxy.cuts();
             proxy.cut_upstream_after(cut, 1);
-            let opts = UploadOptions {
-                chunk_size: 256 * 1024,
-                mode,
-                ..Default::default()
-            };
-            let up = if seekable {
-                blobs.upload_blob_seekable(&repo, Cursor::new(&data), opts)
-            } else {
-                // The whole blob in the first chunk: a plain reader can start over from memory.
-                blobs.upload_blob(
-                    &repo,
-                    &data[..],
-                    UploadOptions {
-                        chunk_size: 2 * 1024 * 1024,
-                        ..opts
-                    },
-                )
-            }
-            .unwrap_or_else(|e| panic!("cut at {cut}, {mode:?}, seekable={seekable}: {e}"));
+            let up = upload(&blobs, &repo, &data, (mode, seekable), 256 * 1024)
+                .unwrap_or_else(|e| panic!("cut at {cut}, {mode:?}, seekable={seekable}: {e}"));
             proxy.clear_faults();
             assert_eq!(
                 proxy.cuts(),
@@ -175,26 +183,10 @@ fn upload_recovers_from_lost_answers() {
             let blobs = client(&proxy.url());
             let before = proxy.cuts();
             proxy.cut_downstream_after(cut, 1);
-            let opts = UploadOptions {
-                chunk_size: 128 * 1024,
-                mode,
-                ..Default::default()
-            };
-            let up = if seekable {
-                blobs.upload_blob_seekable(&repo, Cursor::new(&data), opts)
-            } else {
-                blobs.upload_blob(
-                    &repo,
-                    &data[..],
-                    UploadOptions {
-                        chunk_size: 2 * 1024 * 1024,
-                        ..opts
-                    },
-                )
-            }
-            .unwrap_or_else(|e| {
-                panic!("response cut at {cut}, {mode:?}, seekable={seekable}: {e}")
-            });
+            let up =
+                upload(&blobs, &repo, &data, (mode, seekable), 128 * 1024).unwrap_or_else(|e| {
+                    panic!("response cut at {cut}, {mode:?}, seekable={seekable}: {e}")
+                });
             let cut_happened = proxy.cuts() > before;
             proxy.clear_faults();
             assert_eq!(up.digest.as_str(), expected);

@@ -2,22 +2,14 @@
 //! chunk size, every upload mode, plain and seekable sources, the three ways of reading back, and the
 //! `relativeurls` (ACR-style relative `Location`) variant.
 
+use crate::support::blob_client;
 use std::io::{Cursor, Read};
 
 use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{UploadMode, UploadOptions};
-use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+use azcontainerregistry::{BlobClient, Digest};
 
 const CHUNK: usize = 64 * 1024;
-
-fn client(reg: &Registry) -> BlobClient {
-    BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap()
-}
 
 fn sizes() -> Vec<(&'static str, usize)> {
     vec![
@@ -102,7 +94,7 @@ fn round_trip(
 #[test]
 fn every_size_and_mode_round_trips() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     for (i, (name, len)) in sizes().into_iter().enumerate() {
         let data = pseudo_random(len, 100 + i as u64);
         for (j, mode) in [
@@ -136,7 +128,7 @@ fn relative_upload_locations_round_trip() {
         "expected a relative Location, got {location:?}"
     );
 
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     for (i, (_, len)) in sizes().into_iter().enumerate() {
         let data = pseudo_random(len, 200 + i as u64);
         for (j, mode) in [
@@ -155,7 +147,7 @@ fn relative_upload_locations_round_trip() {
 #[test]
 fn download_to_file_is_atomic() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(CHUNK * 5 + 17, 7);
     let digest: Digest = sha256_digest(&data).parse().unwrap();
     reg.push_blob("files/a", &data);
@@ -197,7 +189,7 @@ fn download_to_file_is_atomic() {
 #[test]
 fn corrupt_blob_is_an_error_at_eof_never_a_quiet_end() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(CHUNK * 2, 9);
     let digest_text = reg.push_blob("corrupt/a", &data);
     let digest: Digest = digest_text.parse().unwrap();
@@ -257,7 +249,7 @@ fn corrupt_blob_is_an_error_at_eof_never_a_quiet_end() {
 #[test]
 fn chunks_and_ranges() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(1000, 11);
     let digest: Digest = reg.push_blob("chunks/a", &data).parse().unwrap();
 
@@ -310,7 +302,7 @@ fn chunks_and_ranges() {
 #[test]
 fn expected_digest_skips_existing_and_rejects_wrong_content() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(CHUNK * 2 + 5, 12);
     let digest: Digest = sha256_digest(&data).parse().unwrap();
     let opts = || UploadOptions {
@@ -378,7 +370,7 @@ impl Read for FailingReader {
 #[test]
 fn source_errors_abort_the_upload() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     struct Broken(usize);
     impl Read for Broken {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

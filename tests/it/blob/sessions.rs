@@ -1,25 +1,15 @@
 //! The Go SDK's one-request-per-call upload API against the real registry: sessions, chunks, status,
 //! completion (also with a wrong digest), cancellation; mounts across repositories; deletes.
 
+use crate::support::blob_client;
 use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::MountOutcome;
-use azcontainerregistry::{
-    BlobClient, ClientOptions, Credential, Digest, DigestCalculator, ErrorCode,
-};
-
-fn client(reg: &Registry) -> BlobClient {
-    BlobClient::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap()
-}
+use azcontainerregistry::{Digest, DigestCalculator, ErrorCode};
 
 #[test]
 fn chunk_by_chunk_with_a_digest_calculator() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(300_000, 1);
     let mut calc = DigestCalculator::new();
 
@@ -104,7 +94,7 @@ fn chunk_by_chunk_with_a_digest_calculator() {
 #[test]
 fn empty_blob_low_level() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let s = blobs.start_upload("low/empty").unwrap();
     let d = blobs.complete_upload(&s, &Digest::of(b"")).unwrap();
     assert_eq!(blobs.check_blob_exists("low/empty", &d).unwrap(), Some(0));
@@ -113,7 +103,7 @@ fn empty_blob_low_level() {
 #[test]
 fn cancel_ends_the_session() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let s = blobs.start_upload("low/cancel").unwrap();
     let s = blobs.upload_chunk(&s, &b"abc"[..], Some(3), None).unwrap();
     assert_eq!(s.offset(), 3);
@@ -128,7 +118,7 @@ fn cancel_ends_the_session() {
 fn one_byte_session_offsets_are_not_confused_with_empty() {
     // Distribution reports `Range: 0-0` for both 0 and 1 bytes held.
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let s = blobs.start_upload("low/one").unwrap();
     let s = blobs.upload_chunk(&s, &b"x"[..], Some(1), None).unwrap();
     assert_eq!(s.offset(), 1);
@@ -144,7 +134,7 @@ fn one_byte_session_offsets_are_not_confused_with_empty() {
 #[test]
 fn mount_across_repositories() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(5000, 2);
     let digest: Digest = reg.push_blob("mount/src", &data).parse().unwrap();
 
@@ -181,7 +171,7 @@ fn mount_across_repositories() {
 #[test]
 fn deletes() {
     let reg = Registry::start();
-    let blobs = client(&reg);
+    let blobs = blob_client(&reg.url());
     let data = pseudo_random(1000, 4);
     let digest: Digest = reg.push_blob("del/a", &data).parse().unwrap();
     assert_eq!(

@@ -7,6 +7,7 @@
 //! anonymous token request once per scope; mocks count them exactly, and the catch-all fails the test on
 //! anything else.
 
+use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, fixture};
 use crate::support::cli::{Acr, Run};
 use mockito::{Matcher, Mock};
@@ -30,22 +31,6 @@ fn acr(mock: &AcrMock, args: &[&str]) -> Run {
         .run()
 }
 
-/// The anonymous ACR sign-in of `runs` CLI processes for `method path`: each is challenged for `scope`
-/// once and gets token `access` from `/oauth2/token` (grant_type=password, no refresh token).
-fn anonymous_login(
-    acr: &mut AcrMock,
-    method: &str,
-    path: &str,
-    scope: &str,
-    access: &str,
-    runs: usize,
-) -> Vec<Mock> {
-    vec![
-        acr.challenge(method, path, Matcher::Any, scope, runs),
-        acr.anonymous_token(scope, access, runs),
-    ]
-}
-
 /// `method path?api-version=...` with `Bearer access`, answering `status` and `body`, `hits` times.
 fn acr_call(
     acr: &mut AcrMock,
@@ -56,21 +41,10 @@ fn acr_call(
     body: &str,
     hits: usize,
 ) -> Mock {
-    acr.server
-        .mock(method, path)
-        .match_query(Matcher::Exact(API_VERSION.into()))
-        .match_header("authorization", format!("Bearer {access}").as_str())
-        .with_status(status)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_body(body)
+    acr.bearer_call(method, path, access)
+        .json(status, body)
         .expect(hits)
         .create()
-}
-
-fn assert_all(mocks: &[&Mock]) {
-    for m in mocks {
-        m.assert();
-    }
 }
 
 #[test]
@@ -86,14 +60,7 @@ fn show_prints_repository_tag_and_manifest_properties_as_lines_or_json() {
         (&tag_path, fixture("tag_properties.json"), 2),
         (&manifest_path, fixture("manifest_properties.json"), 2),
     ] {
-        mocks.extend(anonymous_login(
-            &mut acr_mock,
-            "GET",
-            path,
-            &read,
-            "anon-read",
-            runs,
-        ));
+        mocks.extend(acr_mock.anonymous_login("GET", path, &read, "anon-read", runs));
         mocks.push(acr_call(
             &mut acr_mock,
             "GET",
@@ -104,14 +71,7 @@ fn show_prints_repository_tag_and_manifest_properties_as_lines_or_json() {
             runs,
         ));
     }
-    mocks.extend(anonymous_login(
-        &mut acr_mock,
-        "GET",
-        &missing_path,
-        &read,
-        "anon-read",
-        1,
-    ));
+    mocks.extend(acr_mock.anonymous_login("GET", &missing_path, &read, "anon-read", 1));
     mocks.push(acr_call(
         &mut acr_mock,
         "GET",
@@ -202,8 +162,7 @@ fn show_prints_repository_tag_and_manifest_properties_as_lines_or_json() {
     let line = missing.error_line(1);
     assert!(line.contains("TAG_UNKNOWN"), "{line}");
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
@@ -230,25 +189,13 @@ fn set_sends_only_the_attributes_given() {
             fixture("manifest_properties.json"),
         ),
     ] {
-        mocks.extend(anonymous_login(
-            &mut acr_mock,
-            "PATCH",
-            path,
-            &write,
-            "anon-write",
-            1,
-        ));
+        mocks.extend(acr_mock.anonymous_login("PATCH", path, &write, "anon-write", 1));
         mocks.push(
             acr_mock
-                .server
-                .mock("PATCH", path)
-                .match_query(Matcher::Exact(API_VERSION.into()))
-                .match_header("authorization", "Bearer anon-write")
+                .bearer_call("PATCH", path, "anon-write")
                 .match_header("content-type", "application/json")
                 .match_body(Matcher::Exact(body.into()))
-                .with_status(200)
-                .with_header("content-type", "application/json; charset=utf-8")
-                .with_body(reply)
+                .json(200, reply)
                 .expect(1)
                 .create(),
         );
@@ -297,8 +244,7 @@ fn set_sends_only_the_attributes_given() {
     let line = nothing.error_line(1);
     assert!(line.contains("--can-delete"), "{line}");
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
@@ -306,36 +252,25 @@ fn manifests_lists_digests_newest_first_across_pages() {
     let mut acr_mock = AcrMock::start();
     let path = format!("{REPO_PATH}/_manifests");
     let read = scope("metadata_read");
-    let mut mocks = anonymous_login(&mut acr_mock, "GET", &path, &read, "anon-read", 2);
+    let mut mocks = acr_mock.anonymous_login("GET", &path, &read, "anon-read", 2);
     let last = "sha256%3Ae2f2a7762257cf7dbb6f60ca2d4ceb6dfd5cded189e92936f6933a5c298e6244";
-    let page = |acr_mock: &mut AcrMock, query: String, body: &str, link: Option<String>| {
-        let mut m = acr_mock
-            .server
-            .mock("GET", path.as_str())
-            .match_query(Matcher::Exact(query))
-            .match_header("authorization", "Bearer anon-read")
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(fixture(body));
-        if let Some(l) = link {
-            m = m.with_header("link", &l);
-        }
-        m.expect(2).create()
-    };
     // the first page carries the options and the api-version; the next one is the Link as given
-    mocks.push(page(
-        &mut acr_mock,
-        format!("n=2&orderby=timedesc&{API_VERSION}"),
+    let next = format!("{path}?last={last}&n=2&orderby=timedesc");
+    mocks.push(acr_mock.page(
+        &path,
+        &format!("n=2&orderby=timedesc&{API_VERSION}"),
+        "anon-read",
         "manifests_page1.json",
-        Some(format!(
-            r#"<{path}?last={last}&n=2&orderby=timedesc>; rel="next""#
-        )),
+        Some(&next),
+        2,
     ));
-    mocks.push(page(
-        &mut acr_mock,
-        format!("last={last}&n=2&orderby=timedesc"),
+    mocks.push(acr_mock.page(
+        &path,
+        &format!("last={last}&n=2&orderby=timedesc"),
+        "anon-read",
         "manifests_page2.json",
         None,
+        2,
     ));
     acr_mock.seal();
 
@@ -368,8 +303,7 @@ fn manifests_lists_digests_newest_first_across_pages() {
     );
     assert!(items[0]["lastUpdateTime"].is_string(), "{json}");
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
@@ -377,16 +311,14 @@ fn tags_with_the_acr_api_are_ordered_by_the_registry() {
     let mut acr_mock = AcrMock::start();
     let path = format!("{REPO_PATH}/_tags");
     let read = scope("metadata_read");
-    let mut mocks = anonymous_login(&mut acr_mock, "GET", &path, &read, "anon-read", 2);
+    let mut mocks = acr_mock.anonymous_login("GET", &path, &read, "anon-read", 2);
     mocks.push(
         acr_mock
             .server
             .mock("GET", path.as_str())
             .match_query(Matcher::Exact(format!("orderby=timeasc&{API_VERSION}")))
             .match_header("authorization", "Bearer anon-read")
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(fixture("tags_page1.json"))
+            .json(200, fixture("tags_page1.json"))
             .expect(2)
             .create(),
     );
@@ -404,21 +336,14 @@ fn tags_with_the_acr_api_are_ordered_by_the_registry() {
     );
     assert_eq!(json[1]["createdTime"], "2024-04-25T02:24:00.1234567Z");
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
 fn delete_repo_prints_what_was_deleted_and_a_missing_repository_is_done() {
     let mut acr_mock = AcrMock::start();
-    let mut mocks = anonymous_login(
-        &mut acr_mock,
-        "DELETE",
-        REPO_PATH,
-        &scope("delete"),
-        "anon-delete",
-        2,
-    );
+    let mut mocks =
+        acr_mock.anonymous_login("DELETE", REPO_PATH, &scope("delete"), "anon-delete", 2);
     mocks.push(acr_call(
         &mut acr_mock,
         "DELETE",
@@ -428,8 +353,7 @@ fn delete_repo_prints_what_was_deleted_and_a_missing_repository_is_done() {
         &fixture("delete_repository.json"),
         2,
     ));
-    mocks.extend(anonymous_login(
-        &mut acr_mock,
+    mocks.extend(acr_mock.anonymous_login(
         "DELETE",
         "/acr/v1/gone",
         "repository:gone:delete",
@@ -467,8 +391,7 @@ fn delete_repo_prints_what_was_deleted_and_a_missing_repository_is_done() {
         "acr: note: the registry reported nothing deleted: gone does not exist (or the registry has no ACR API)\n"
     );
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
@@ -476,14 +399,7 @@ fn delete_with_the_acr_api_untags_through_acr_v1_and_deletes_manifests_through_v
     let mut acr_mock = AcrMock::start();
     let tag_path = format!("{REPO_PATH}/_tags/v1");
     let delete = scope("delete");
-    let mut mocks = anonymous_login(
-        &mut acr_mock,
-        "DELETE",
-        &tag_path,
-        &delete,
-        "anon-delete",
-        1,
-    );
+    let mut mocks = acr_mock.anonymous_login("DELETE", &tag_path, &delete, "anon-delete", 1);
     mocks.push(acr_call(
         &mut acr_mock,
         "DELETE",
@@ -494,14 +410,7 @@ fn delete_with_the_acr_api_untags_through_acr_v1_and_deletes_manifests_through_v
         1,
     ));
     let manifest_path = format!("/v2/{REPO}/manifests/{HELLO}");
-    mocks.extend(anonymous_login(
-        &mut acr_mock,
-        "DELETE",
-        &manifest_path,
-        &delete,
-        "anon-delete",
-        1,
-    ));
+    mocks.extend(acr_mock.anonymous_login("DELETE", &manifest_path, &delete, "anon-delete", 1));
     mocks.push(
         acr_mock
             .server
@@ -521,31 +430,18 @@ fn delete_with_the_acr_api_untags_through_acr_v1_and_deletes_manifests_through_v
         format!("deleted library/hello-world@{HELLO}\n")
     );
 
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }
 
 #[test]
 fn auto_auth_on_a_loopback_endpoint_never_signs_in_to_azure() {
     let mut acr_mock = AcrMock::start();
     let read = "registry:catalog:*";
-    let mut mocks = anonymous_login(
-        &mut acr_mock,
-        "GET",
-        "/acr/v1/_catalog",
-        read,
-        "anon-catalog",
-        1,
-    );
+    let mut mocks = acr_mock.anonymous_login("GET", "/acr/v1/_catalog", read, "anon-catalog", 1);
     mocks.push(
         acr_mock
-            .server
-            .mock("GET", "/acr/v1/_catalog")
-            .match_query(Matcher::Exact(API_VERSION.into()))
-            .match_header("authorization", "Bearer anon-catalog")
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(fixture("catalog_page3.json"))
+            .bearer_call("GET", "/acr/v1/_catalog", "anon-catalog")
+            .json(200, fixture("catalog_page3.json"))
             .expect(1)
             .create(),
     );
@@ -583,6 +479,5 @@ fn auto_auth_on_a_loopback_endpoint_never_signs_in_to_azure() {
     assert_eq!(out.stdout_lines(), names);
 
     exchange.assert();
-    assert_all(&mocks.iter().collect::<Vec<_>>());
-    acr_mock.verify();
+    acr_mock.verify_all(&mocks);
 }

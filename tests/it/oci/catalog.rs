@@ -2,7 +2,8 @@
 //! authentication the registry offers: none, htpasswd (Basic) and token (Docker token flow).
 
 use crate::support::Registry;
-use azcontainerregistry::{Client, ClientOptions, Credential, Error, ListNamesOptions};
+use crate::support::{client, client_with};
+use azcontainerregistry::{Client, Credential, Error, ListNamesOptions};
 
 fn seed(reg: &Registry, repos: &[&str], tags: &[&str]) {
     for repo in repos {
@@ -27,12 +28,7 @@ fn names(client: &Client, page_size: Option<u32>) -> Vec<String> {
 fn catalog_pages_follow_relative_links_with_encoded_last() {
     let reg = Registry::start();
     seed(&reg, &["alpha/one", "alpha/two", "beta", "gamma"], &["v1"]);
-    let client = Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&reg.url());
     let all = names(&client, None);
     assert_eq!(all, ["alpha/one", "alpha/two", "beta", "gamma"]);
     assert_eq!(names(&client, Some(1)), all, "one name a page, 4 pages");
@@ -70,12 +66,7 @@ fn catalog_pages_follow_relative_links_with_encoded_last() {
 fn tag_names_and_missing_repository() {
     let reg = Registry::start();
     seed(&reg, &["app"], &["v1", "v2", "latest"]);
-    let client = Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&reg.url());
     let mut tags: Vec<String> = client
         .list_tag_names("app", ListNamesOptions::default())
         .collect::<Result<_, _>>()
@@ -100,20 +91,10 @@ fn tag_names_and_missing_repository() {
 fn htpasswd_registry_needs_the_password() {
     let reg = Registry::with_htpasswd("alice", "s3cret");
     seed(&reg, &["private"], &["v1"]);
-    let good = Client::new(
-        &reg.url(),
-        Credential::basic("alice", "s3cret"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let good = client_with(&reg.url(), Credential::basic("alice", "s3cret"));
     assert_eq!(names(&good, Some(10)), ["private"]);
 
-    let anon = Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let anon = client(&reg.url());
     let e = anon
         .list_catalog(ListNamesOptions::default())
         .next()
@@ -122,12 +103,7 @@ fn htpasswd_registry_needs_the_password() {
     assert!(e.is_unauthorized(), "{e}");
     assert!(e.to_string().contains("needs credentials"), "{e}");
 
-    let wrong = Client::new(
-        &reg.url(),
-        Credential::basic("alice", "wrong"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let wrong = client_with(&reg.url(), Credential::basic("alice", "wrong"));
     let e = wrong
         .list_catalog(ListNamesOptions::default())
         .next()
@@ -146,12 +122,7 @@ fn token_registry_uses_the_docker_token_flow_and_caches_per_scope() {
     seed(&reg, &["one", "two"], &["v1", "v2"]);
     let issuer = reg.token_issuer();
     issuer.reset_counts();
-    let client = Client::new(
-        &reg.url(),
-        Credential::basic("bob", "pw"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client_with(&reg.url(), Credential::basic("bob", "pw"));
     // paging: 2 pages, one token for the catalog scope
     assert_eq!(names(&client, Some(1)), ["one", "two"]);
     assert_eq!(
@@ -190,12 +161,7 @@ fn token_registry_uses_the_docker_token_flow_and_caches_per_scope() {
             .all(|r| r.basic_user.as_deref() == Some("bob"))
     );
 
-    let wrong = Client::new(
-        &reg.url(),
-        Credential::basic("bob", "nope"),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let wrong = client_with(&reg.url(), Credential::basic("bob", "nope"));
     let e = wrong
         .list_catalog(ListNamesOptions::default())
         .next()
@@ -219,12 +185,7 @@ fn a_next_link_to_the_same_page_stops_instead_of_looping() {
         .with_body(r#"{"repositories":["a","b"]}"#)
         .expect(1)
         .create();
-    let client = Client::new(
-        &server.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&server.url());
     let results: Vec<_> = client
         .list_catalog(ListNamesOptions {
             page_size: Some(2),

@@ -1,20 +1,16 @@
 //! Responses whose bodies nobody reads (HEAD, 404s, deletes, error bodies) must not cost a new TCP
 //! connection each: the pipeline drains small bodies so ureq pools the connection again.
 
+use crate::support::client;
 use crate::support::{FaultProxy, Registry};
-use azcontainerregistry::{Client, ClientOptions, Credential, Digest, ListNamesOptions};
+use azcontainerregistry::{Digest, ListNamesOptions};
 
 #[test]
 fn status_only_calls_share_one_connection() {
     let reg = Registry::start();
     let image = reg.push_test_image("app", "v1", 64, 3);
     let proxy = FaultProxy::start(reg.addr());
-    let client = Client::new(
-        &proxy.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&proxy.url());
     let blobs = client.blob_client();
     let layer: Digest = image.layer_digest.parse().unwrap();
     let missing = Digest::of(b"missing");

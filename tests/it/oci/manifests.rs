@@ -3,6 +3,7 @@
 //! a well-behaved registry never does (oversized or tampered manifests, a lying Docker-Content-Digest).
 
 use crate::support;
+use crate::support::client;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,16 +13,10 @@ use crate::support::mock::strict_server;
 use azcontainerregistry::manifest::{
     DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform, media_type,
 };
-use azcontainerregistry::{
-    Client, ClientOptions, Credential, Digest, Error, GetManifestOptions, MAX_MANIFEST_SIZE,
-};
+use azcontainerregistry::{Digest, Error, GetManifestOptions, MAX_MANIFEST_SIZE};
 
 fn invalid<T>(r: azcontainerregistry::Result<T>) -> bool {
     matches!(r, Err(Error::InvalidInput { .. }))
-}
-
-fn client(url: &str) -> Client {
-    Client::new(url, Credential::anonymous(), ClientOptions::default()).expect("client")
 }
 
 /// Pushes a config and `layer_count` layers with the harness and returns the (not yet pushed) image

@@ -2,8 +2,9 @@
 //! referrers API).
 
 use crate::support::Registry;
+use crate::support::client;
 use azcontainerregistry::manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, media_type};
-use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
+use azcontainerregistry::{Client, Digest};
 use mockito::Matcher;
 
 const SBOM: &str = "application/vnd.example.sbom+json";
@@ -34,12 +35,7 @@ fn push_referrer(
 #[test]
 fn tag_schema_fallback_on_a_registry_without_the_api() {
     let reg = Registry::start();
-    let client = Client::new(
-        &reg.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&reg.url());
     let image = reg.push_test_image("app", "v1", 32, 7);
     let subject_digest: Digest = image.manifest_digest.parse().unwrap();
     let subject = Descriptor::new(
@@ -121,12 +117,7 @@ fn referrers_api_with_server_side_filter_and_paging() {
         .with_body(serde_json::to_vec(&ImageIndex::new(vec![a.clone()])).unwrap())
         .expect(1)
         .create();
-    let client = Client::new(
-        &server.url(),
-        Credential::anonymous(),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&server.url());
     let all = client.list_referrers("app", &subject, None).unwrap();
     assert_eq!(all, [a.clone(), b]);
     let sboms = client.list_referrers("app", &subject, Some(SBOM)).unwrap();

@@ -32,7 +32,21 @@ use azcontainerregistry::{
 };
 use mockito::{Matcher, Mock, Server, ServerGuard};
 
-use super::mock::CatchAll;
+use super::mock::{CatchAll, assert_all, next_link};
+
+/// A JSON answer on a mock being built.
+pub trait JsonReply {
+    /// `status`, `Content-Type: application/json; charset=utf-8` (as ACR sends it) and `body`.
+    fn json(self, status: usize, body: impl AsRef<[u8]>) -> Self;
+}
+
+impl JsonReply for Mock {
+    fn json(self, status: usize, body: impl AsRef<[u8]>) -> Self {
+        self.with_status(status)
+            .with_header("content-type", "application/json; charset=utf-8")
+            .with_body(body)
+    }
+}
 
 /// The registry's service name, as the challenge announces it (deliberately not the mock's host: the
 /// client must send back what the challenge said).
@@ -88,10 +102,8 @@ impl AcrMock {
             .mock(method, path)
             .match_query(query)
             .match_header("authorization", Matcher::Missing)
-            .with_status(401)
-            .with_header("content-type", "application/json; charset=utf-8")
+            .json(401, UNAUTHORIZED_BODY)
             .with_header("www-authenticate", &header)
-            .with_body(UNAUTHORIZED_BODY)
             .expect(hits)
             .create()
     }
@@ -104,17 +116,8 @@ impl AcrMock {
             form(SERVICE),
             form(aad)
         );
-        self.server
-            .mock("POST", "/oauth2/exchange")
-            .match_query(Matcher::Exact(API_VERSION.into()))
-            .match_header("content-type", "application/x-www-form-urlencoded")
-            .match_header("authorization", Matcher::Missing)
-            .match_body(Matcher::Exact(body))
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(serde_json::json!({ "refresh_token": refresh }).to_string())
-            .expect(hits)
-            .create()
+        let answer = serde_json::json!({ "refresh_token": refresh });
+        self.form_post("/oauth2/exchange", body, answer, hits)
     }
 
     /// `POST /oauth2/token?api-version=2021-07-01` with exactly
@@ -142,23 +145,111 @@ impl AcrMock {
     }
 
     fn token_mock(&mut self, body: String, access: &str, hits: usize) -> Mock {
+        let answer = serde_json::json!({ "access_token": access });
+        self.form_post("/oauth2/token", body, answer, hits)
+    }
+
+    /// `POST path?api-version=...` with exactly the form `body` and no `Authorization`, answering `answer`.
+    fn form_post(
+        &mut self,
+        path: &str,
+        body: String,
+        answer: serde_json::Value,
+        hits: usize,
+    ) -> Mock {
         self.server
-            .mock("POST", "/oauth2/token")
+            .mock("POST", path)
             .match_query(Matcher::Exact(API_VERSION.into()))
             .match_header("content-type", "application/x-www-form-urlencoded")
             .match_header("authorization", Matcher::Missing)
             .match_body(Matcher::Exact(body))
-            .with_status(200)
-            .with_header("content-type", "application/json; charset=utf-8")
-            .with_body(serde_json::json!({ "access_token": access }).to_string())
+            .json(200, answer.to_string())
             .expect(hits)
             .create()
+    }
+
+    /// `method path?api-version=...` carrying `Authorization: {authorization}`, not yet created: add the
+    /// answer (e.g. [`JsonReply::json`]), `.expect(n)` and `.create()`.
+    pub fn call(&mut self, method: &str, path: &str, authorization: &str) -> Mock {
+        self.server
+            .mock(method, path)
+            .match_query(Matcher::Exact(API_VERSION.into()))
+            .match_header("authorization", authorization)
+    }
+
+    /// [`AcrMock::call`] with `Authorization: Bearer {access}`.
+    pub fn bearer_call(&mut self, method: &str, path: &str, access: &str) -> Mock {
+        self.call(method, path, &bearer(access))
+    }
+
+    /// The Azure AD sign-in of one client for `method path` (any query): challenged for `scope` once,
+    /// the Azure AD token `aad` exchanged for `refresh`, which buys `access` for `scope`.
+    pub fn aad_login(
+        &mut self,
+        method: &str,
+        path: &str,
+        scope: &str,
+        (aad, refresh, access): (&str, &str, &str),
+    ) -> Vec<Mock> {
+        vec![
+            self.challenge(method, path, Matcher::Any, scope, 1),
+            self.exchange(aad, refresh, 1),
+            self.token(scope, refresh, access, 1),
+        ]
+    }
+
+    /// The anonymous sign-in of `runs` clients (or CLI processes, each with an empty cache) for
+    /// `method path` (any query): each challenged for `scope` once, each given `access` by
+    /// `/oauth2/token` (grant_type=password, no refresh token).
+    pub fn anonymous_login(
+        &mut self,
+        method: &str,
+        path: &str,
+        scope: &str,
+        access: &str,
+        runs: usize,
+    ) -> Vec<Mock> {
+        vec![
+            self.challenge(method, path, Matcher::Any, scope, runs),
+            self.anonymous_token(scope, access, runs),
+        ]
+    }
+
+    /// One page of a listing: `GET path?query` (exactly) with `Bearer access`, answering the fixture
+    /// `body` and, if `next` is given, a `Link` to it; `hits` times.
+    pub fn page(
+        &mut self,
+        path: &str,
+        query: &str,
+        access: &str,
+        body: &str,
+        next: Option<&str>,
+        hits: usize,
+    ) -> Mock {
+        let mut m = self
+            .server
+            .mock("GET", path)
+            .match_query(Matcher::Exact(query.to_string()))
+            .match_header("authorization", bearer(access).as_str())
+            .match_header("accept", "application/json")
+            .json(200, fixture(body));
+        if let Some(url) = next {
+            m = m.with_header("link", &next_link(url));
+        }
+        m.expect(hits).create()
     }
 
     /// Registers the catch-all (every method, any path): call it after every other mock.
     pub fn seal(&mut self) {
         assert!(self.catch_all.is_none(), "seal() called twice");
         self.catch_all = Some(CatchAll::install(&mut self.server));
+    }
+
+    /// Asserts every mock of `mocks`, then [`AcrMock::verify`].
+    #[track_caller]
+    pub fn verify_all<'a>(&self, mocks: impl IntoIterator<Item = &'a Mock>) {
+        assert_all(mocks);
+        self.verify();
     }
 
     /// Asserts that no request reached the catch-all.
