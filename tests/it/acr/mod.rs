@@ -1,0 +1,5 @@
+mod auth;
+mod manifests;
+mod repositories;
+mod tags;
+mod validation;

@@ -1,0 +1,6 @@
+mod acr_mock;
+mod auth;
+mod large;
+mod resume;
+mod roundtrip;
+mod sessions;

@@ -1,0 +1,2 @@
+mod acr;
+mod oci;

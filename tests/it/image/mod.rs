@@ -1,0 +1,2 @@
+mod push_pull;
+mod skopeo;

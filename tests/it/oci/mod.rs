@@ -1,0 +1,4 @@
+mod catalog;
+mod connection_reuse;
+mod manifests;
+mod referrers;
