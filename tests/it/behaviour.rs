@@ -178,7 +178,7 @@ fn manifests(b: &Backend) {
     let untagged_digest = c
         .upload_manifest(
             repo,
-            &sha256_digest(&untagged_bytes),
+            sha256_digest(&untagged_bytes),
             &untagged_bytes,
             media_type::OCI_MANIFEST,
         )

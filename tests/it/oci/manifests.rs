@@ -131,7 +131,7 @@ fn oci_manifest_upload_and_get_by_tag_and_digest() {
     let e = c.get_manifest(repo, "nope").unwrap_err();
     assert!(e.is_not_found(), "{e}");
     let e = c
-        .get_manifest(repo, &support::sha256_digest(b"nothing"))
+        .get_manifest(repo, support::sha256_digest(b"nothing"))
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");
     let e = c.get_manifest("no/such-repo", "v1").unwrap_err();
@@ -282,7 +282,7 @@ fn manifest_exists_and_accept_narrowing() {
     }
     assert_eq!(c.manifest_exists(repo, "v2").unwrap(), None);
     assert_eq!(
-        c.manifest_exists(repo, &support::sha256_digest(b"absent"))
+        c.manifest_exists(repo, support::sha256_digest(b"absent"))
             .unwrap(),
         None
     );

@@ -57,7 +57,7 @@ fn tag_schema_fallback_on_a_registry_without_the_api() {
     // the fallback index a client maintains under sha256-<hex>
     let index = Manifest::Index(ImageIndex::new(vec![sbom.clone(), sig.clone()]));
     client
-        .upload_manifest_typed("app", &format!("sha256-{}", subject_digest.hex()), &index)
+        .upload_manifest_typed("app", format!("sha256-{}", subject_digest.hex()), &index)
         .unwrap();
 
     let all = client.list_referrers("app", &subject_digest, None).unwrap();
