@@ -14,11 +14,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::pipe::{self, Failure, Head, PIECE};
 use super::session::{UploadSession, advance, check_completed};
-use super::upload::{UploadMode, UploadOptions, UploadedBlob};
 use super::{BlobClient, push_scope};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{Method, retry_delay};
+
+/// A blob the registry now has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedBlob {
+    /// Its digest (computed while uploading, and confirmed by the registry).
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    /// True when the registry already had it and nothing was sent
+    /// ([`UploadOptions::skip_existing`]).
+    pub skipped: bool,
+}
 
 /// Failures in a row (without progress) an upload tolerates before giving up.
 pub(crate) const MAX_UPLOAD_RESUMES: u32 = 5;
@@ -39,7 +51,7 @@ pub(super) enum Src<'a> {
 }
 
 /// The state of one whole-blob upload.
-struct Engine<'a, 's> {
+pub(super) struct Engine<'a, 's> {
     client: &'a BlobClient,
     repository: &'a str,
     src: Src<'s>,
@@ -87,7 +99,7 @@ fn session_lost(e: &Error) -> bool {
 }
 
 impl<'a, 's> Engine<'a, 's> {
-    fn new(
+    pub(super) fn new(
         client: &'a BlobClient,
         repository: &'a str,
         src: Src<'s>,
@@ -113,7 +125,7 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
-    fn is_seekable(&self) -> bool {
+    pub(super) fn is_seekable(&self) -> bool {
         matches!(self.src, Src::Seekable { .. })
     }
 
@@ -220,6 +232,12 @@ impl<'a, 's> Engine<'a, 's> {
 
     /// Plain reader: keeps `[x, x + want)` (or up to the source's end) in memory; returns how many
     /// bytes from `x` are held.
+    /// Plain reader: reads one byte more than a chunk, which tells whether the blob fits in one.
+    pub(super) fn fits_in_one_chunk(&mut self, chunk: usize) -> Result<bool> {
+        self.fill_buffer(0, chunk.saturating_add(1))?;
+        Ok(self.eof.is_some())
+    }
+
     fn fill_buffer(&mut self, x: u64, want: usize) -> Result<usize> {
         let buf_end = self.buf_start + self.buf.len() as u64;
         if x < self.buf_start || x > buf_end {
@@ -439,7 +457,7 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
-    fn chunked(&mut self, chunk_size: usize) -> Result<UploadedBlob> {
+    pub(super) fn chunked(&mut self, chunk_size: usize) -> Result<UploadedBlob> {
         let mut session = self.client.start_upload_unchecked(self.repository)?;
         let chunk = match session.min_chunk {
             Some(min) if min > chunk_size as u64 && min <= MAX_REGISTRY_MIN_CHUNK => min as usize,
@@ -493,7 +511,7 @@ impl<'a, 's> Engine<'a, 's> {
         self.complete(session)
     }
 
-    fn streamed(&mut self) -> Result<UploadedBlob> {
+    pub(super) fn streamed(&mut self) -> Result<UploadedBlob> {
         let mut session = self.client.start_upload_unchecked(self.repository)?;
         loop {
             let x = session.offset;
@@ -543,7 +561,7 @@ impl<'a, 's> Engine<'a, 's> {
 
     /// `POST` + `PUT` with the whole body. The digest is known first: hashed here (`hash_first`) or
     /// the caller's expected one.
-    fn monolithic(&mut self, hash_first: bool) -> Result<UploadedBlob> {
+    pub(super) fn monolithic(&mut self, hash_first: bool) -> Result<UploadedBlob> {
         let digest = if hash_first {
             self.hash_to_end()?;
             self.digest()?
@@ -628,60 +646,5 @@ impl<'a, 's> Engine<'a, 's> {
                 }
             }
         }
-    }
-}
-
-/// Uploads `src` (`total` bytes from its position, when known) in the mode `options` ask for.
-pub(super) fn run(
-    client: &BlobClient,
-    repository: &str,
-    src: Src<'_>,
-    total: Option<u64>,
-    options: &UploadOptions,
-) -> Result<UploadedBlob> {
-    let chunk = options.chunk_size;
-    let mut engine = Engine::new(
-        client,
-        repository,
-        src,
-        total,
-        options.expected_digest.clone(),
-    );
-    let seekable = engine.is_seekable();
-    match (options.mode, seekable) {
-        (UploadMode::Auto, true) => {
-            if total.unwrap_or(0) <= chunk as u64 {
-                engine.monolithic(true)
-            } else {
-                engine.streamed()
-            }
-        }
-        (UploadMode::Auto, false) => {
-            // One byte more than a chunk tells whether the blob fits in one.
-            engine.fill_buffer(0, chunk.saturating_add(1))?;
-            if engine.eof.is_some() {
-                engine.monolithic(true)
-            } else {
-                engine.chunked(chunk)
-            }
-        }
-        (UploadMode::Monolithic, true) => engine.monolithic(engine.expected.is_none()),
-        (UploadMode::Monolithic, false) => {
-            engine.fill_buffer(0, chunk.saturating_add(1))?;
-            if engine.eof.is_some() {
-                engine.monolithic(true)
-            } else if engine.expected.is_some() {
-                engine.monolithic(false)
-            } else {
-                Err(Error::invalid(
-                    "upload options",
-                    "UploadMode::Monolithic",
-                    "a plain reader larger than chunk_size can only be uploaded monolithically with expected_digest \
-                     (the PUT URL carries the digest); use a seekable source, Chunked or Streamed",
-                ))
-            }
-        }
-        (UploadMode::Chunked, _) => engine.chunked(chunk),
-        (UploadMode::Streamed, _) => engine.streamed(),
     }
 }

@@ -73,9 +73,10 @@ mod session;
 mod upload;
 
 pub use download::{BlobChunk, BlobReader};
+pub use engine::UploadedBlob;
 pub use range::ContentRange;
 pub use session::{UploadSession, UploadStatus};
-pub use upload::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, UploadMode, UploadOptions, UploadedBlob};
+pub use upload::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, UploadMode, UploadOptions};
 
 use std::ops::Range;
 

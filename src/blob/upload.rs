@@ -8,7 +8,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::BlobClient;
-use super::engine::{self, Src};
+use super::engine::{Engine, Src, UploadedBlob};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::reference::validate_repository;
@@ -71,19 +71,6 @@ impl Default for UploadOptions {
     }
 }
 
-/// A blob the registry now has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UploadedBlob {
-    /// Its digest (computed while uploading, and confirmed by the registry).
-    pub digest: Digest,
-    /// Its size in bytes.
-    pub size: u64,
-    /// True when the registry already had it and nothing was sent
-    /// ([`UploadOptions::skip_existing`]).
-    pub skipped: bool,
-}
-
 impl BlobClient {
     /// Uploads everything `source` yields as one blob and returns its digest and size, in constant
     /// memory (one chunk at most, see [`UploadOptions::chunk_size`]).
@@ -115,7 +102,7 @@ impl BlobClient {
         options: UploadOptions,
     ) -> Result<UploadedBlob> {
         let Some(skipped) = self.upload_prelude(repository, &options)? else {
-            return engine::run(self, repository, Src::Plain(&mut source), None, &options);
+            return run(self, repository, Src::Plain(&mut source), None, &options);
         };
         Ok(skipped)
     }
@@ -151,7 +138,7 @@ impl BlobClient {
                 base,
             };
             let total = Some(end.saturating_sub(base));
-            return engine::run(self, repository, src, total, &options);
+            return run(self, repository, src, total, &options);
         };
         Ok(skipped)
     }
@@ -213,4 +200,56 @@ fn check_options(options: &UploadOptions) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Uploads `src` (`total` bytes from its position, when known) in the mode `options` ask for.
+fn run(
+    client: &BlobClient,
+    repository: &str,
+    src: Src<'_>,
+    total: Option<u64>,
+    options: &UploadOptions,
+) -> Result<UploadedBlob> {
+    let chunk = options.chunk_size;
+    let mut engine = Engine::new(
+        client,
+        repository,
+        src,
+        total,
+        options.expected_digest.clone(),
+    );
+    let seekable = engine.is_seekable();
+    match (options.mode, seekable) {
+        (UploadMode::Auto, true) => {
+            if total.unwrap_or(0) <= chunk as u64 {
+                engine.monolithic(true)
+            } else {
+                engine.streamed()
+            }
+        }
+        (UploadMode::Auto, false) => {
+            if engine.fits_in_one_chunk(chunk)? {
+                engine.monolithic(true)
+            } else {
+                engine.chunked(chunk)
+            }
+        }
+        (UploadMode::Monolithic, true) => engine.monolithic(options.expected_digest.is_none()),
+        (UploadMode::Monolithic, false) => {
+            if engine.fits_in_one_chunk(chunk)? {
+                engine.monolithic(true)
+            } else if options.expected_digest.is_some() {
+                engine.monolithic(false)
+            } else {
+                Err(Error::invalid(
+                    "upload options",
+                    "UploadMode::Monolithic",
+                    "a plain reader larger than chunk_size can only be uploaded monolithically with expected_digest \
+                     (the PUT URL carries the digest); use a seekable source, Chunked or Streamed",
+                ))
+            }
+        }
+        (UploadMode::Chunked, _) => engine.chunked(chunk),
+        (UploadMode::Streamed, _) => engine.streamed(),
+    }
 }
