@@ -36,11 +36,7 @@ pub use blob::{
     BlobChunk, BlobClient, BlobReader, ContentRange, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
     MountOutcome, UploadMode, UploadOptions, UploadSession, UploadStatus, UploadedBlob,
 };
-pub use client::pager;
-pub use client::{
-    Client, GetManifestOptions, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions,
-    ListTagsOptions, MAX_MANIFEST_SIZE, ManifestInfo, ManifestResponse,
-};
+pub use client::*;
 pub use credential::{
     AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential,
     ExchangeGrantType, ExchangeOptions, Secret, TokenCredential, TokenGrantType,
@@ -51,13 +47,7 @@ pub use manifest::{
     ArtifactManifest, DEFAULT_ACCEPT, Descriptor, ImageIndex, ImageManifest, Manifest, Platform,
     media_type,
 };
-pub use models::{
-    ArtifactManifestProperties, ArtifactOrder, ArtifactTagProperties, ChangeableAttributes,
-    DeleteRepositoryResult, ManifestAttributes, ManifestList, ManifestOrderBy, ManifestReference,
-    ManifestWriteableProperties, RepositoryList, RepositoryProperties,
-    RepositoryWriteableProperties, TagAttributes, TagList, TagOrderBy, TagWriteableProperties,
-    Timestamp,
-};
+pub use models::*;
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
