@@ -51,6 +51,6 @@ pub use models::*;
 pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
-/// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes one
-/// of its agents.
+/// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes
+/// one of its agents.
 pub use ureq;

@@ -1,7 +1,7 @@
 //! What the examples share: plain `std::env::args` parsing, the registry URL and the credential.
 //!
-//! - `--registry URL`, or the environment variable `ACR_REGISTRY` (e.g.
-//!   `https://myregistry.azurecr.io`);
+//! - `--registry URL`, or the environment variable `ACR_REGISTRY`, e.g.
+//!   `https://myregistry.azurecr.io`;
 //! - the credential: `--anonymous`; else `ACR_USERNAME` and `ACR_PASSWORD` (an admin user, a
 //!   scope-map token, or `az acr login --expose-token` output with the username
 //!   `00000000-0000-0000-0000-000000000000`); else Azure AD (`DefaultAzureCredential`'s chain) when

@@ -261,7 +261,9 @@ impl BlobReader {
     /// #     ClientOptions::default(),
     /// # )?;
     /// # let digest = Digest::of(b"hello");
-    /// let reader = blobs.get_blob("hello-world", &digest)?.with_expected_size(5)?;
+    /// let reader = blobs
+    ///     .get_blob("hello-world", &digest)?
+    ///     .with_expected_size(5)?;
     /// # let _ = reader;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```

@@ -28,7 +28,7 @@ pub struct UploadedBlob {
     /// Its size in bytes.
     pub size: u64,
     /// True when the registry already had it and nothing was sent
-    /// ([`UploadOptions::skip_existing`]).
+    /// ([`UploadOptions::skip_existing`](super::UploadOptions::skip_existing)).
     pub skipped: bool,
 }
 

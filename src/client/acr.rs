@@ -140,7 +140,10 @@ impl Client {
     /// #     ClientOptions::default(),
     /// # )?;
     /// let props = client.get_repository_properties("hello-world")?;
-    /// println!("{} manifests, {} tags", props.manifest_count, props.tag_count);
+    /// println!(
+    ///     "{} manifests, {} tags",
+    ///     props.manifest_count, props.tag_count
+    /// );
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn get_repository_properties(&self, repository: &str) -> Result<RepositoryProperties> {
@@ -309,7 +312,10 @@ impl Client {
     /// #     Credential::anonymous(),
     /// #     ClientOptions::default(),
     /// # )?;
-    /// let keep = TagWriteableProperties { can_delete: Some(false), ..Default::default() };
+    /// let keep = TagWriteableProperties {
+    ///     can_delete: Some(false),
+    ///     ..Default::default()
+    /// };
     /// client.update_tag_properties("hello-world", "latest", &keep)?;
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```

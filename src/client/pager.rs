@@ -40,7 +40,10 @@ pub struct Page<T> {
 /// #     Credential::anonymous(),
 /// #     ClientOptions::default(),
 /// # )?;
-/// let first_100 = ListRepositoriesOptions { page_size: Some(100), ..Default::default() };
+/// let first_100 = ListRepositoriesOptions {
+///     page_size: Some(100),
+///     ..Default::default()
+/// };
 /// let mut pages = client.list_repositories(first_100).pages();
 /// let first = pages.next().transpose()?;
 /// if let Some(token) = first.and_then(|p| p.continuation) {
@@ -50,7 +53,9 @@ pub struct Page<T> {
 ///         ..Default::default()
 ///     };
 ///     let rest = client.list_repositories(from_there);
-///     for name in rest { println!("{}", name?); }
+///     for name in rest {
+///         println!("{}", name?);
+///     }
 /// }
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```

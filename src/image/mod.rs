@@ -168,7 +168,10 @@ fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
 /// let options = image::PullOptions::default();
 /// let report = image::pull(&client, "hello-world:latest", "hello-layout", options)?;
 /// let (fetched, there) = (report.blobs_transferred, report.blobs_skipped);
-/// println!("{} ({fetched} blobs fetched, {there} already there)", report.digest);
+/// println!(
+///     "{} ({fetched} blobs fetched, {there} already there)",
+///     report.digest
+/// );
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 pub fn pull(
@@ -233,7 +236,13 @@ pub fn pull(
 /// #     ClientOptions::default(),
 /// # )?;
 /// let options = image::PushOptions::default();
-/// image::push(&client, "hello-layout", Some("latest"), "hello-world:v2", options)?;
+/// image::push(
+///     &client,
+///     "hello-layout",
+///     Some("latest"),
+///     "hello-world:v2",
+///     options,
+/// )?;
 /// # Ok::<(), azcontainerregistry::Error>(())
 /// ```
 pub fn push(

@@ -63,7 +63,8 @@ pub mod media_type {
         )
     }
 
-    /// An OCI image manifest or a Docker v2 manifest (an [`ImageManifest`](crate::manifest::ImageManifest)).
+    /// An OCI image manifest or a Docker v2 manifest (an
+    /// [`ImageManifest`](crate::manifest::ImageManifest)).
     pub fn is_image_manifest(media_type: &str) -> bool {
         matches!(essence(media_type).as_str(), OCI_MANIFEST | DOCKER_MANIFEST)
     }

@@ -94,7 +94,8 @@ where
 ///     serde_json::to_string(&d)?,
 ///     concat!(
 ///         r#"{"mediaType":"application/vnd.oci.image.layer.v1.tar","#,
-///         r#""digest":"sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","#,
+///         r#""digest":"sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c"#,
+///         r#"1fa7425e73043362938b9824","#,
 ///         r#""size":5}"#
 ///     )
 /// );

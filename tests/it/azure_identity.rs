@@ -1,12 +1,13 @@
-//! Azure AD sign-in without an async runtime: `azure_identity` credentials over the ureq transport, against
-//! loopback fakes of Azure AD, the instance metadata service, App Service and the `az` CLI.
+//! Azure AD sign-in without an async runtime: `azure_identity` credentials over the ureq transport,
+//! against loopback fakes of Azure AD, the instance metadata service, App Service and the `az` CLI.
 //!
-//! The credentials read the process environment (the `AZURE_*` variables, `PATH` for `az`), which every
-//! test of this binary shares: so each test that needs an environment runs its body in a child process
-//! of its own (`support::child`), started without the machine's Azure variables and with the ones the
-//! test sets. Mocks and files the parent made outlive the child, and the parent asserts on them once the
-//! child passed. Every request goes to 127.0.0.1: transports are built with `rewrites_only()`, so a
-//! request for any origin that is not mapped to a mock fails instead of leaving.
+//! The credentials read the process environment (the `AZURE_*` variables, `PATH` for `az`), which
+//! every test of this binary shares: so each test that needs an environment runs its body in a
+//! child process of its own (`support::child`), started without the machine's Azure variables and
+//! with the ones the test sets. Mocks and files the parent made outlive the child, and the parent
+//! asserts on them once the child passed. Every request goes to 127.0.0.1: transports are built
+//! with `rewrites_only()`, so a request for any origin that is not mapped to a mock fails instead
+//! of leaving.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -45,9 +46,9 @@ const TOKEN: &str = "AZCR_IT_TOKEN";
 /// Parent to child: the URL of a mock the parent runs.
 const MOCK_URL: &str = "AZCR_IT_MOCK_URL";
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Helpers
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 /// The child process for the test `name` of this module.
 fn child(name: &str) -> Child {
@@ -92,8 +93,8 @@ fn jwt(claims: serde_json::Value) -> String {
     )
 }
 
-/// A fake `az` in a fresh directory: records its arguments (one line per run) in `calls`, prints `stdout`
-/// and exits with `code` (writing `stderr` to standard error).
+/// A fake `az` in a fresh directory: records its arguments (one line per run) in `calls`, prints
+/// `stdout` and exits with `code` (writing `stderr` to standard error).
 struct FakeAz {
     dir: tempfile::TempDir,
 }
@@ -169,9 +170,9 @@ fn message(e: &Error) -> String {
     }
 }
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // (a) Client secret over the ureq transport, then the ACR exchange
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 #[test]
 fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
@@ -269,9 +270,10 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
     acr_unexpected.assert();
 }
 
-/// The whole way through the client: `Credential::azure_default_with` (environment client secret, fake Azure
-/// AD on loopback) → `Client` → 401 challenge → `/oauth2/exchange` with the token the fake authority issued →
-/// `/oauth2/token` → the retried request with the ACR access token. Plain `#[test]`, no runtime.
+/// The whole way through the client: `Credential::azure_default_with` (environment client secret,
+/// fake Azure AD on loopback) → `Client` → 401 challenge → `/oauth2/exchange` with the token the
+/// fake authority issued → `/oauth2/token` → the retried request with the ACR access token. Plain
+/// `#[test]`, no runtime.
 #[test]
 fn client_signs_in_with_the_default_chain_end_to_end() {
     if child("client_signs_in_with_the_default_chain_end_to_end")
@@ -318,9 +320,9 @@ fn client_signs_in_with_the_default_chain_end_to_end() {
     aad_unexpected.assert();
 }
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // (b) Azure CLI through a fake `az` on PATH
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 #[test]
 fn azure_cli_credential_yields_the_token_az_printed() {
@@ -348,8 +350,8 @@ fn azure_cli_credential_yields_the_token_az_printed() {
 
     let credential = Credential::azure_cli().expect("cli credential");
     assert!(format!("{credential:?}").contains("AzureCliCredential"));
-    // azure_identity's own executor (a std thread per run) also works without a runtime; the crate's executor
-    // (with a timeout) is exercised through the chain in the next test.
+    // azure_identity's own executor (a std thread per run) also works without a runtime; the
+    // crate's executor (with a timeout) is exercised through the chain in the next test.
     let adapter =
         AzureTokenCredential::new(azure_identity::AzureCliCredential::new(None).expect("cli"));
     let token = adapter.get_token(&[ACR_SCOPE]).expect("token from fake az");
@@ -468,9 +470,9 @@ fn assert_grandchild_ended(pid_file: &Path) {
     panic!("the grandchild {} of az survived the timeout", pid.trim());
 }
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // (c) Managed identity, with the metadata service on loopback
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 fn imds_token_mock(
     server: &mut ServerGuard,
@@ -655,9 +657,9 @@ fn default_chain_uses_app_service_endpoint_without_probing_the_metadata_service(
     unexpected.assert(); // in particular: no probe of /metadata/identity
 }
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // (d) The default chain
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 fn client_secret_mock(
     server: &mut ServerGuard,
@@ -949,9 +951,9 @@ fn convenience_constructors_keep_secrets_out_of_debug_and_errors() {
     assert!(message(&err).contains("no tenant ID specified"), "{err}");
 }
 
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // The transport itself
-// ----------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 fn execute(
     transport: &UreqTransport,

@@ -1,6 +1,6 @@
-//! One behavioural suite, run against every registry set-up of the harness (object_store style): each
-//! operation group is written once, as a function of a [`Backend`], and [`matrix!`] makes one `#[test]`
-//! per (backend, group), named `behaviour::<backend>::<group>`:
+//! One behavioural suite, run against every registry set-up of the harness (object_store style):
+//! each operation group is written once, as a function of a [`Backend`], and [`matrix!`] makes one
+//! `#[test]` per (backend, group), named `behaviour::<backend>::<group>`:
 //!
 //! | backend     | registry                                   | client credential          |
 //! |-------------|--------------------------------------------|----------------------------|
@@ -8,10 +8,10 @@
 //! | `basic`     | distribution, htpasswd (Basic)             | username/password (Basic)  |
 //! | `bearer`    | distribution, token issuer (Docker Bearer) | username/password → Bearer |
 //!
-//! Groups: `listing` (catalog, tag names), `manifests` (put/get/exists/delete by tag and by digest),
-//! `blobs` (put/get/exists/mount/delete), `images` (`image::push`, `pull`, `copy`). Each asserts what
-//! the registry ends up holding, read back independently where it matters (the harness's raw HTTP
-//! client, the layout's files), not just that calls returned `Ok`.
+//! Groups: `listing` (catalog, tag names), `manifests` (put/get/exists/delete by tag and by
+//! digest), `blobs` (put/get/exists/mount/delete), `images` (`image::push`, `pull`, `copy`). Each
+//! asserts what the registry ends up holding, read back independently where it matters (the
+//! harness's raw HTTP client, the layout's files), not just that calls returned `Ok`.
 //!
 //! Run one backend with `cargo test --test it -- behaviour::basic::`, one group everywhere with
 //! `cargo test --test it -- behaviour:: manifests`.
@@ -62,8 +62,8 @@ impl Backend {
         }
     }
 
-    /// On a protected registry: an anonymous client is refused. With a token issuer: every token went
-    /// to our user, and at least one was issued (the Bearer flow really ran).
+    /// On a protected registry: an anonymous client is refused. With a token issuer: every token
+    /// went to our user, and at least one was issued (the Bearer flow really ran).
     fn check_authentication(&self) {
         if self.protected {
             let anonymous = client_with(&self.reg.url(), Credential::anonymous());

@@ -40,7 +40,8 @@ fn upload_image_then_download_image() {
         panic!("an image manifest")
     };
     assert_eq!(image.layers.len(), 2);
-    // the config is real image-config JSON whose diff_ids name the (uncompressed) layers, not swapped
+    // the config is real image-config JSON whose diff_ids name the (uncompressed) layers, not
+    // swapped
     let config = client
         .blob_client()
         .get_blob("hello", &image.config.digest)

@@ -1,21 +1,24 @@
-//! The integration tests, as ONE test binary: `cargo test --test it` (cargo finds `tests/it/main.rs`
-//! by itself). One binary links once and builds the harness once; the price is a shared process, so no
-//! test may change anything process-global (see `support::child` for tests that need their own
-//! environment or memory figures).
+//! The integration tests, as ONE test binary: `cargo test --test it` (cargo finds
+//! `tests/it/main.rs` by itself). One binary links once and builds the harness once; the price is a
+//! shared process, so no test may change anything process-global (see `support::child` for tests
+//! that need their own environment or memory figures).
 //!
 //! Modules, one per area (a test's full name is its module path, e.g. `blob::sessions::deletes`):
 //!
-//! | module           | what                                                                        |
-//! |------------------|-----------------------------------------------------------------------------|
-//! | `acr`            | ACR metadata API (`/acr/v1`, `/oauth2`) against a mock ACR: auth, repositories, tags, manifests, input validation |
-//! | `azure_identity` | Azure AD sign-in through `azure_identity` on loopback fakes (feature `azure`) |
-//! | `behaviour`      | the same operations against every real-registry set-up (no auth, Basic, Bearer) |
-//! | `blob`           | blob uploads/downloads: real registry, cut connections, ACR-only behaviour on mocks, 100 MiB in bounded memory |
-//! | `cli`            | the `acr` binary as a process (feature `cli`): `cli::oci` on the real registry, `cli::acr` on the mock ACR |
-//! | `examples`       | the examples, built and run against the real registry                      |
-//! | `image`          | `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo             |
-//! | `oci`            | the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse |
-//! | `support`        | the harness: real registry, token issuer, fault proxy, mock ACR, child processes |
+//! - `acr`: the ACR metadata API (`/acr/v1`, `/oauth2`) against a mock ACR: auth, repositories,
+//!   tags, manifests, input validation.
+//! - `azure_identity`: Azure AD sign-in through `azure_identity` on loopback fakes (feature
+//!   `azure`).
+//! - `behaviour`: the same operations against every real-registry set-up (no auth, Basic,
+//!   Bearer).
+//! - `blob`: blob uploads and downloads: real registry, cut connections, ACR-only behaviour on
+//!   mocks, 100 MiB in bounded memory.
+//! - `cli`: the `acr` binary as a process (feature `cli`): `cli::oci` on the real registry,
+//!   `cli::acr` on the mock ACR.
+//! - `examples`: the examples, built and run against the real registry.
+//! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
+//! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
+//! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
 //! Run one area, one module or one test by name filter:
 //!

@@ -25,7 +25,8 @@ const IMDS_TOKEN_PATH: &str = "/metadata/identity/oauth2/token";
 /// Longest wait for the instance metadata service to answer the default chain's probe.
 const IMDS_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Options of [`Credential::azure_default_with`](crate::Credential::azure_default_with) and [`AzureDefaultCredential`].
+/// Options of [`Credential::azure_default_with`](crate::Credential::azure_default_with) and
+/// [`AzureDefaultCredential`].
 ///
 /// ```
 /// use azcontainerregistry::credential::azure::AzureCredentialOptions;

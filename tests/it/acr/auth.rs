@@ -1,10 +1,11 @@
 //! Authentication against a mock ACR: the Azure AD flow (challenge → exchange → token → retry), the
 //! anonymous ACR flow, username/password through the Docker token flow and Basic, token caching per
-//! scope, refresh-token renewal, single-flight under contention, refusal handling, error typing, retries,
-//! audience, realm steering, redaction and the User-Agent.
+//! scope, refresh-token renewal, single-flight under contention, refusal handling, error typing,
+//! retries, audience, realm steering, redaction and the User-Agent.
 //!
-//! Form bodies are written out literally here (not built with the helpers) so that the exact bytes the
-//! client sends are on the page: compare them with the recordings in /work/shared/acr-recordings.
+//! Form bodies are written out literally here (not built with the helpers) so that the exact bytes
+//! the client sends are on the page: compare them with the recordings in
+//! /work/shared/acr-recordings.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -26,7 +27,8 @@ use crate::support::mock::CatchAll;
 const REPO_PATH: &str = "/acr/v1/hello-world";
 const READ: &str = "repository:hello-world:metadata_read";
 
-/// `GET /acr/v1/hello-world?api-version=…` with `authorization`, answering the repository properties.
+/// `GET /acr/v1/hello-world?api-version=…` with `authorization`, answering the repository
+/// properties.
 fn repo_get(acr: &mut AcrMock, path: &str, authorization: &str, hits: usize) -> mockito::Mock {
     acr.call("GET", path, authorization)
         .json(200, fixture("repository_properties.json"))

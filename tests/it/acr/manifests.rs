@@ -1,7 +1,7 @@
 //! Manifest operations against a mock ACR: `GET /acr/v1/{name}/_manifests` paging with `orderby`,
 //! `GET`/`PATCH /acr/v1/{name}/_manifests/{digest}` by digest and by tag (the tag resolved through
-//! `GET /acr/v1/{name}/_tags/{tag}`), and `DELETE /v2/{name}/manifests/{digest}` by digest and by tag
-//! (the tag resolved with `HEAD /v2/{name}/manifests/{tag}`).
+//! `GET /acr/v1/{name}/_tags/{tag}`), and `DELETE /v2/{name}/manifests/{digest}` by digest and by
+//! tag (the tag resolved with `HEAD /v2/{name}/manifests/{tag}`).
 //!
 //! Shapes follow the recordings test_list_registry_artifacts_by_page, test_anon_access
 //! (get_manifest_properties) and test_set_oci_manifest_stream_without_spaces_with_tag.
@@ -366,8 +366,8 @@ fn delete_manifest_treats_404_as_deleted() {
     acr.verify_all([&challenge, &delete_token, &pull_token, &gone, &head]);
 }
 
-/// Deletes `hello-world:v1` anonymously where the tag's HEAD answers 200 with `header` (name, value);
-/// returns the error, having asserted that no DELETE went out.
+/// Deletes `hello-world:v1` anonymously where the tag's HEAD answers 200 with `header` (name,
+/// value); returns the error, having asserted that no DELETE went out.
 fn delete_v1_with_head_header(header: (&str, &str)) -> Error {
     let mut acr = AcrMock::start();
     let path = "/v2/hello-world/manifests/v1";

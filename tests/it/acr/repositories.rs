@@ -1,5 +1,5 @@
-//! Repository operations against a mock ACR: `GET /acr/v1/_catalog` paging (items, pages, continuation,
-//! resume, foreign next links), `GET`/`PATCH`/`DELETE /acr/v1/{name}`.
+//! Repository operations against a mock ACR: `GET /acr/v1/_catalog` paging (items, pages,
+//! continuation, resume, foreign next links), `GET`/`PATCH`/`DELETE /acr/v1/{name}`.
 //!
 //! Wire shapes follow /work/shared/acr-recordings (test_list_repository_names_by_page,
 //! test_delete_repository).
@@ -28,8 +28,8 @@ const ALL_REPOSITORIES: [&str; 5] = [
     "repo143711d29b3f2b",
 ];
 
-/// The three catalog pages of the recording, each asked for with `token`, each expected `hits` times
-/// (page 1 `first_hits` times).
+/// The three catalog pages of the recording, each asked for with `token`, each expected `hits`
+/// times (page 1 `first_hits` times).
 fn catalog_pages(
     acr: &mut AcrMock,
     token: &str,
@@ -114,7 +114,8 @@ fn pages_carry_continuations_that_resume_the_listing() {
         1,
     );
     let token = acr.anonymous_token(CATALOG_SCOPE, "anonymous-catalog", 1);
-    // page 1 once; pages 2 and 3 twice: once through the options' continuation, once through resume()
+    // page 1 once; pages 2 and 3 twice: once through the options' continuation, once through
+    // resume()
     let pages = catalog_pages(&mut acr, "anonymous-catalog", 1, 2);
     acr.seal();
     let client = acr.client(Credential::anonymous());
@@ -386,7 +387,8 @@ fn delete_repository_returns_what_was_deleted_and_treats_404_as_done() {
         .json(202, fixture("delete_repository.json"))
         .expect(1)
         .create();
-    // a second repository: the registry already knows the challenge, so the token is fetched upfront
+    // a second repository: the registry already knows the challenge, so the token is fetched
+    // upfront
     let token_gone = acr.token("repository:gone:delete", REFRESH, "gone-access", 1);
     let delete_gone = acr.bearer_call("DELETE", "/acr/v1/gone", "gone-access")
         .json(404, r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"gone"}}]}"#)

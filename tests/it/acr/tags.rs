@@ -1,7 +1,7 @@
-//! Tag operations against a mock ACR: `GET /acr/v1/{name}/_tags` paging with `orderby` and `digest`,
-//! `GET`/`PATCH`/`DELETE /acr/v1/{name}/_tags/{tag}`. Repository names with `/` travel as `%2F` in these
-//! paths, as in the recordings (test_list_tag_properties_order_descending, test_update_tag_properties,
-//! test_anon_access).
+//! Tag operations against a mock ACR: `GET /acr/v1/{name}/_tags` paging with `orderby` and
+//! `digest`, `GET`/`PATCH`/`DELETE /acr/v1/{name}/_tags/{tag}`. Repository names with `/` travel as
+//! `%2F` in these paths, as in the recordings (test_list_tag_properties_order_descending,
+//! test_update_tag_properties, test_anon_access).
 
 use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, FakeAad, fixture};

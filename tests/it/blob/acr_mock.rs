@@ -1,8 +1,8 @@
 //! ACR-only behaviour with mockito: relative `Location`s, the 307 to blob storage (fetched without
-//! `Authorization`, also when a download resumes), a mount answered with 202, a delete answered with
-//! 404, a 206 past the blob's end, an upload resumed from the registry's status, and bad input that
-//! never reaches the wire. A catch-all (`support::mock::CatchAll`) created first answers anything
-//! unexpected with 599 and must never be hit.
+//! `Authorization`, also when a download resumes), a mount answered with 202, a delete answered
+//! with 404, a 206 past the blob's end, an upload resumed from the registry's status, and bad input
+//! that never reaches the wire. A catch-all (`support::mock::CatchAll`) created first answers
+//! anything unexpected with 599 and must never be hit.
 
 use std::io::Read;
 use std::time::Duration;
@@ -400,9 +400,10 @@ fn delete_of_a_missing_blob_succeeds() {
 
 #[test]
 fn failed_chunk_resumes_from_the_registry_status_without_hashing_twice() {
-    // An ACR-like registry that keeps the session: the second chunk fails with 500 after the registry
-    // stored two of its bytes; the status says so; the upload re-sends from byte 6 out of the chunk it
-    // holds in memory (a plain reader) and completes with the digest of the ten bytes.
+    // An ACR-like registry that keeps the session: the second chunk fails with 500 after the
+    // registry stored two of its bytes; the status says so; the upload re-sends from byte 6 out
+    // of the chunk it holds in memory (a plain reader) and completes with the digest of the ten
+    // bytes.
     let (mut server, unexpected) = strict_server();
     let data = b"0123456789";
     let digest = Digest::of(data);

@@ -1,5 +1,5 @@
-//! Blobs through authentication: htpasswd (Basic) and the Docker token flow, the scopes each operation
-//! asks for, and eight threads sharing one client (one token acquisition per scope).
+//! Blobs through authentication: htpasswd (Basic) and the Docker token flow, the scopes each
+//! operation asks for, and eight threads sharing one client (one token acquisition per scope).
 
 use crate::support;
 use crate::support::{blob_client, blob_client_with};
@@ -10,8 +10,8 @@ use crate::support::{Registry, pseudo_random, sha256_digest};
 use azcontainerregistry::blob::{MountOutcome, UploadMode, UploadOptions};
 use azcontainerregistry::{BlobClient, Credential, Digest};
 
-/// `repository:x:push,pull` → `repository:x:pull,push`: distribution's challenges list actions in random
-/// order (a Go map), and the client asks for the scope the challenge named.
+/// `repository:x:push,pull` → `repository:x:pull,push`: distribution's challenges list actions in
+/// random order (a Go map), and the client asks for the scope the challenge named.
 fn normalize(scope: &str) -> String {
     match scope.rsplit_once(':') {
         Some((resource, actions)) => {
@@ -149,7 +149,8 @@ fn eight_threads_share_one_client_and_one_token() {
                     UploadMode::Auto,
                 ][i as usize % 4];
                 barrier.wait(); // all start together: the first requests race for the token
-                // With the digest known: a HEAD first (same scope), and monolithic works for any size.
+                // With the digest known: a HEAD first (same scope), and monolithic works for any
+                // size.
                 let expected_digest = Some(sha256_digest(&data).parse().unwrap());
                 let opts = UploadOptions {
                     chunk_size: 64 * 1024,

@@ -1,10 +1,11 @@
 //! A 100 MiB blob up and down in bounded memory.
 //!
-//! The transfer runs in a child process (this test binary, re-run on this one test with an environment
-//! variable naming the registry) so that its peak resident memory (`VmHWM` in `/proc/self/status`) is its
-//! own and not the sum of every test of the file. The source is a pseudo-random reader (nothing is held
-//! in memory by the test), the upload a plain `Read` (chunked, one 8 MiB chunk kept for resuming), the
-//! download `BlobReader::copy_to` into a hashing sink.
+//! The transfer runs in a child process (this test binary, re-run on this one test with an
+//! environment variable naming the registry) so that its peak resident memory (`VmHWM` in
+//! `/proc/self/status`) is its own and not the sum of every test of the file. The source is a
+//! pseudo-random reader (nothing is held in memory by the test), the upload a plain `Read`
+//! (chunked, one 8 MiB chunk kept for resuming), the download `BlobReader::copy_to` into a hashing
+//! sink.
 
 use crate::support::blob_client;
 use std::io::Write;

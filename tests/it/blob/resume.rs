@@ -86,8 +86,8 @@ fn download_survives_repeated_cuts() {
     let _ = dir;
 }
 
-/// Uploads `data` with `mode`: from a seekable source in `chunk_size` chunks, or (not `seekable`) from
-/// a plain reader with the whole blob in its first chunk, which it can start over from memory.
+/// Uploads `data` with `mode`: from a seekable source in `chunk_size` chunks, or (not `seekable`)
+/// from a plain reader with the whole blob in its first chunk, which it can start over from memory.
 fn upload(
     blobs: &BlobClient,
     repo: &str,
@@ -123,9 +123,9 @@ fn upload_cases() -> Vec<(UploadMode, bool)> {
 
 #[test]
 fn upload_recovers_from_cut_requests() {
-    // Cuts in the request direction: in a request head (the registry saw nothing), or in a body (the
-    // registry stored part of a chunk; distribution 2.8 then drops the session, so the upload starts
-    // again, re-reading the seekable source).
+    // Cuts in the request direction: in a request head (the registry saw nothing), or in a body
+    // (the registry stored part of a chunk; distribution 2.8 then drops the session, so the
+    // upload starts again, re-reading the seekable source).
     let reg = Registry::start();
     let proxy = FaultProxy::start(reg.host_port());
     let data = pseudo_random(1024 * 1024 + 77, 3);
@@ -169,10 +169,10 @@ fn upload_recovers_from_cut_requests() {
 
 #[test]
 fn upload_recovers_from_lost_answers() {
-    // Cuts in the response direction: the registry processed the request but the client never heard.
-    // The upload asks where it stands; distribution 2.8 answers a status request on the (now stale)
-    // location by dropping the session, so the upload starts again: by seeking, or from a plain
-    // reader's first chunk still in memory.
+    // Cuts in the response direction: the registry processed the request but the client never
+    // heard. The upload asks where it stands; distribution 2.8 answers a status request on the
+    // (now stale) location by dropping the session, so the upload starts again: by seeking, or
+    // from a plain reader's first chunk still in memory.
     let reg = Registry::start();
     let proxy = FaultProxy::start(reg.host_port());
     let data = pseudo_random(1024 * 1024 + 77, 4);
@@ -215,8 +215,9 @@ fn upload_recovers_from_lost_answers() {
 
 #[test]
 fn upload_from_plain_reader_cut_late_fails_cleanly() {
-    // Distribution drops a session whose PATCH broke after storing some bytes; a plain reader past its
-    // first chunk cannot be re-read, so the upload fails (and is cancelled) instead of storing garbage.
+    // Distribution drops a session whose PATCH broke after storing some bytes; a plain reader past
+    // its first chunk cannot be re-read, so the upload fails (and is cancelled) instead of
+    // storing garbage.
     let reg = Registry::start();
     let proxy = FaultProxy::start(reg.host_port());
     let data = pseudo_random(1024 * 1024, 5);

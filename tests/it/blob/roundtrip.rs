@@ -1,6 +1,6 @@
-//! Upload and download round trips against the real distribution registry: every size class around the
-//! chunk size, every upload mode, plain and seekable sources, the three ways of reading back, and the
-//! `relativeurls` (ACR-style relative `Location`) variant.
+//! Upload and download round trips against the real distribution registry: every size class around
+//! the chunk size, every upload mode, plain and seekable sources, the three ways of reading back,
+//! and the `relativeurls` (ACR-style relative `Location`) variant.
 
 use crate::support::blob_client;
 use std::io::{Cursor, Read};
@@ -335,7 +335,8 @@ fn expected_digest_skips_existing_and_rejects_wrong_content() {
         .unwrap();
     assert!(!third.skipped);
 
-    // Bytes that do not match the expected digest: refused, and nothing is stored under either digest.
+    // Bytes that do not match the expected digest: refused, and nothing is stored under either
+    // digest.
     let mut wrong = data.clone();
     wrong[3] ^= 1;
     for mode in [

@@ -1,5 +1,6 @@
-//! The Go SDK's one-request-per-call upload API against the real registry: sessions, chunks, status,
-//! completion (also with a wrong digest), cancellation; mounts across repositories; deletes.
+//! The Go SDK's one-request-per-call upload API against the real registry: sessions, chunks,
+//! status, completion (also with a wrong digest), cancellation; mounts across repositories;
+//! deletes.
 
 use crate::support::blob_client;
 use crate::support::{Registry, pseudo_random, sha256_digest};
@@ -37,7 +38,8 @@ fn chunk_by_chunk_with_a_digest_calculator() {
         .upload_chunk(&s0, &data[100_000..200_000], Some(100_000), Some(&mut calc))
         .unwrap_err();
     assert!(e.status().is_some(), "{e}");
-    // …and the calculator forgot the failed chunk (Go semantics), so sending it again hashes it once.
+    // …and the calculator forgot the failed chunk (Go semantics), so sending it again hashes it
+    // once.
     assert_eq!(calc.len(), 100_000);
 
     // The registry drops a session after a refused chunk; start over the low-level way.

@@ -1,11 +1,11 @@
 //! The ACR-only commands of the `acr` CLI (src/bin/acr), run as a process against a mock ACR
 //! (`support::acr_mock`, fixtures from tests/it/fixtures/): `show`, `set`, `manifests`, `tags` with
-//! ordering, `delete-repo`, `delete` through `/acr/v1`, and `--auth auto` on a loopback endpoint that
-//! must never try an Azure sign-in.
+//! ordering, `delete-repo`, `delete` through `/acr/v1`, and `--auth auto` on a loopback endpoint
+//! that must never try an Azure sign-in.
 //!
-//! Every CLI run is a new process with an empty token cache, so each run meets the challenge and the
-//! anonymous token request once per scope; mocks count them exactly, and the catch-all fails the test on
-//! anything else.
+//! Every CLI run is a new process with an empty token cache, so each run meets the challenge and
+//! the anonymous token request once per scope; mocks count them exactly, and the catch-all fails
+//! the test on anything else.
 
 use crate::support::acr_mock::JsonReply;
 use crate::support::acr_mock::{API_VERSION, AcrMock, fixture};
@@ -459,8 +459,8 @@ fn auto_auth_on_a_loopback_endpoint_never_signs_in_to_azure() {
     let expected: serde_json::Value = serde_json::from_str(&fixture("catalog_page3.json")).unwrap();
     let names: Vec<String> = serde_json::from_value(expected["repositories"].clone()).unwrap();
 
-    // Azure credentials in the environment, and the Azure AD authority on the mock: a sign-in attempt
-    // would reach the catch-all (or fail the command), never the network
+    // Azure credentials in the environment, and the Azure AD authority on the mock: a sign-in
+    // attempt would reach the catch-all (or fail the command), never the network
     let out = Acr::new()
         .registry(&acr_mock.url())
         .args(["--api", "acr", "repos"])

@@ -1,8 +1,8 @@
 //! The `acr` CLI (src/bin/acr) run as a process against the real distribution registry: one
 //! test per command, asserting stdout, stderr and the exit status as documented at the top of
 //! src/bin/acr (results on stdout; notes and progress on stderr; an error is ONE stderr line
-//! `acr: error: ...` with exit 1; usage errors exit 2; `blob exists` exits 1 when the blob is absent and 2
-//! on an error). The ACR-only commands run against a mock ACR in `cli::acr`.
+//! `acr: error: ...` with exit 1; usage errors exit 2; `blob exists` exits 1 when the blob is
+//! absent and 2 on an error). The ACR-only commands run against a mock ACR in `cli::acr`.
 
 use std::path::Path;
 

@@ -1,5 +1,6 @@
-//! Whole images against the real distribution registry: push from and pull into OCI layouts, copy within
-//! and across registries, two-platform indexes and platform selection, progress reports. (Interop with skopeo is in `image::skopeo`.)
+//! Whole images against the real distribution registry: push from and pull into OCI layouts, copy
+//! within and across registries, two-platform indexes and platform selection, progress reports.
+//! (Interop with skopeo is in `image::skopeo`.)
 
 use std::sync::{Arc, Mutex};
 
@@ -135,7 +136,8 @@ fn platform_selection_on_pull_and_copy() {
         arm_digest
     );
 
-    // both platforms named: a new index of just them (here: same children, but our own serialization)
+    // both platforms named: a new index of just them (here: same children, but our own
+    // serialization)
     let both = image::CopyOptions {
         platforms: vec![
             Platform::parse("linux/arm64").unwrap(),

@@ -1,12 +1,13 @@
-//! Interoperability with `skopeo`: images whose manifests this crate uploads are copied out by skopeo into
-//! OCI image layouts with every digest intact, and images skopeo pushes from an OCI layout read back
-//! through this crate with the same digests; and `image::pull` / `image::push` trade whole layouts with
-//! skopeo both ways.
+//! Interoperability with `skopeo`: images whose manifests this crate uploads are copied out by
+//! skopeo into OCI image layouts with every digest intact, and images skopeo pushes from an OCI
+//! layout read back through this crate with the same digests; and `image::pull` / `image::push`
+//! trade whole layouts with skopeo both ways.
 //!
-//! Blobs are pushed and fetched with the test harness (the blob API is tested on its own); manifests go
-//! through `Client::upload_manifest*` and `Client::get_manifest`. skopeo runs with `--preserve-digests`
-//! (it fails rather than rewrite a manifest), `--insecure-policy` (no dependence on the machine's
-//! `/etc/containers/policy.json`) and `--*-no-creds` (no dependence on the machine's auth files).
+//! Blobs are pushed and fetched with the test harness (the blob API is tested on its own);
+//! manifests go through `Client::upload_manifest*` and `Client::get_manifest`. skopeo runs with
+//! `--preserve-digests` (it fails rather than rewrite a manifest), `--insecure-policy` (no
+//! dependence on the machine's `/etc/containers/policy.json`) and `--*-no-creds` (no dependence on
+//! the machine's auth files).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -39,7 +40,8 @@ fn skopeo(args: &[&str]) {
     );
 }
 
-/// `skopeo copy --preserve-digests [--all]` between `reg` and a layout; `to_registry` says which way.
+/// `skopeo copy --preserve-digests [--all]` between `reg` and a layout; `to_registry` says which
+/// way.
 fn copy(reg: &Registry, to_registry: bool, image: &str, layout: &Path, tag: &str, all: bool) {
     let registry = format!("docker://{}/{image}", reg.host_port());
     let layout = format!("oci:{}:{tag}", layout.display());

@@ -1,5 +1,5 @@
-//! `/v2/_catalog` and `/v2/{name}/tags/list` against the real distribution registry, with each kind of
-//! authentication the registry offers: none, htpasswd (Basic) and token (Docker token flow).
+//! `/v2/_catalog` and `/v2/{name}/tags/list` against the real distribution registry, with each kind
+//! of authentication the registry offers: none, htpasswd (Basic) and token (Docker token flow).
 
 use crate::support::Registry;
 use crate::support::{client, client_with};

@@ -1,6 +1,7 @@
-//! Manifest operations on `Client`: against the real distribution registry (OCI and Docker manifests,
-//! indexes and lists, by tag and by digest, exists, Accept narrowing, delete) and against mockito for what
-//! a well-behaved registry never does (oversized or tampered manifests, a lying Docker-Content-Digest).
+//! Manifest operations on `Client`: against the real distribution registry (OCI and Docker
+//! manifests, indexes and lists, by tag and by digest, exists, Accept narrowing, delete) and
+//! against mockito for what a well-behaved registry never does (oversized or tampered manifests, a
+//! lying Docker-Content-Digest).
 
 use crate::support;
 use crate::support::client;
@@ -62,9 +63,9 @@ fn raw_manifest(reg: &Registry, repo: &str, reference: &str) -> (u16, Vec<u8>, O
     (r.status, r.body, ct)
 }
 
-// -------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Real registry
-// -------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 #[test]
 fn oci_manifest_upload_and_get_by_tag_and_digest() {
@@ -363,9 +364,9 @@ fn registry_refuses_manifest_with_missing_blobs() {
     );
 }
 
-// -------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // mockito: inputs refused before sending, and registries that misbehave
-// -------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 const SMALL_MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 
@@ -506,8 +507,8 @@ fn get_sends_the_full_accept_list_and_verifies() {
     assert!(e.is_not_found(), "{e}");
     narrowed.assert();
 
-    // No Docker-Content-Digest and a generic Content-Type: the digest is computed, the media type read
-    // from the manifest.
+    // No Docker-Content-Digest and a generic Content-Type: the digest is computed, the media type
+    // read from the manifest.
     server
         .mock("GET", "/v2/repo/manifests/plain")
         .with_header("content-type", "application/json")
@@ -565,7 +566,8 @@ fn tampered_manifests_are_refused() {
         Err(Error::DigestMismatch { .. })
     ));
 
-    // By digest, with a header that agrees with the (tampered) body: the requested digest still wins.
+    // By digest, with a header that agrees with the (tampered) body: the requested digest still
+    // wins.
     let other = Digest::of(b"yet another manifest");
     server
         .mock("GET", format!("/v2/repo/manifests/{other}").as_str())
@@ -625,8 +627,9 @@ fn oversized_manifest_with_content_length_is_refused() {
     unexpected.assert();
 }
 
-/// Proves "without reading further": a server that announces 5 MiB, sends a few bytes and then stalls.
-/// Reading the body would hang until a timeout; the client must answer at once from `Content-Length`.
+/// Proves "without reading further": a server that announces 5 MiB, sends a few bytes and then
+/// stalls. Reading the body would hang until a timeout; the client must answer at once from
+/// `Content-Length`.
 #[test]
 fn oversized_content_length_is_refused_before_reading_the_body() {
     use std::io::{BufRead, BufReader, Write};

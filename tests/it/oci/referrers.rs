@@ -1,5 +1,5 @@
-//! Referrers: the OCI 1.1 API (mockito) and the tag-schema fallback (real distribution 2.8, which has no
-//! referrers API).
+//! Referrers: the OCI 1.1 API (mockito) and the tag-schema fallback (real distribution 2.8, which
+//! has no referrers API).
 
 use crate::support::Registry;
 use crate::support::client;

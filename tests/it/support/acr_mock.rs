@@ -6,7 +6,8 @@
 //! acr.challenge("GET", "/acr/v1/_catalog", Matcher::Any, "registry:catalog:*", 1);
 //! acr.exchange("aad-token", "refresh", 1);
 //! acr.token("registry:catalog:*", "refresh", "access", 1);
-//! let page = acr.server.mock("GET", "/acr/v1/_catalog").match_header("authorization", "Bearer access")...;
+//! let page = acr.server.mock("GET", "/acr/v1/_catalog")
+//!     .match_header("authorization", "Bearer access")...;
 //! acr.seal();                      // the catch-all, registered LAST
 //! let client = acr.client(aad.credential());
 //! ...
@@ -14,14 +15,15 @@
 //! ```
 //!
 //! The challenge mimics ACR exactly (see /work/shared/acr-recordings): `401` with
-//! `WWW-Authenticate: Bearer realm="{server}/oauth2/token",service="{SERVICE}",scope="{scope}"` and the
-//! `UNAUTHORIZED` body. The token endpoints match their form bodies byte for byte. The catch-all answers
-//! every method and path with 599 and an `UNEXPECTED_REQUEST` body naming the request, so an unexpected
-//! request fails the operation loudly and [`AcrMock::verify`] fails the test.
+//! `WWW-Authenticate: Bearer realm="{server}/oauth2/token",service="{SERVICE}",scope="{scope}"` and
+//! the `UNAUTHORIZED` body. The token endpoints match their form bodies byte for byte. The
+//! catch-all answers every method and path with 599 and an `UNEXPECTED_REQUEST` body naming the
+//! request, so an unexpected request fails the operation loudly and [`AcrMock::verify`] fails the
+//! test.
 //!
-//! Mockito picks, among the mocks matching a request, the first one still short of its expected hits,
-//! else the LAST one matching: with the catch-all registered last, a mock hit more often than its
-//! `.expect(n)` sends the extra request to the catch-all. Give every mock an exact count.
+//! Mockito picks, among the mocks matching a request, the first one still short of its expected
+//! hits, else the LAST one matching: with the catch-all registered last, a mock hit more often than
+//! its `.expect(n)` sends the extra request to the catch-all. Give every mock an exact count.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,8 +50,8 @@ impl JsonReply for Mock {
     }
 }
 
-/// The registry's service name, as the challenge announces it (deliberately not the mock's host: the
-/// client must send back what the challenge said).
+/// The registry's service name, as the challenge announces it (deliberately not the mock's host:
+/// the client must send back what the challenge said).
 pub const SERVICE: &str = "myregistry.azurecr.io";
 /// The query every `/oauth2/*` request (and the first page of a `/acr/v1` call) carries.
 pub const API_VERSION: &str = "api-version=2021-07-01";
@@ -121,8 +123,8 @@ impl AcrMock {
     }
 
     /// `POST /oauth2/token?api-version=2021-07-01` with exactly
-    /// `grant_type=refresh_token&service={SERVICE}&scope={scope}&refresh_token={refresh}`, answering
-    /// `access`.
+    /// `grant_type=refresh_token&service={SERVICE}&scope={scope}&refresh_token={refresh}`,
+    /// answering `access`.
     pub fn token(&mut self, scope: &str, refresh: &str, access: &str, hits: usize) -> Mock {
         let body = format!(
             "grant_type=refresh_token&service={}&scope={}&refresh_token={}",
@@ -149,7 +151,8 @@ impl AcrMock {
         self.form_post("/oauth2/token", body, answer, hits)
     }
 
-    /// `POST path?api-version=...` with exactly the form `body` and no `Authorization`, answering `answer`.
+    /// `POST path?api-version=...` with exactly the form `body` and no `Authorization`, answering
+    /// `answer`.
     fn form_post(
         &mut self,
         path: &str,
@@ -168,8 +171,8 @@ impl AcrMock {
             .create()
     }
 
-    /// `method path?api-version=...` carrying `Authorization: {authorization}`, not yet created: add the
-    /// answer (e.g. [`JsonReply::json`]), `.expect(n)` and `.create()`.
+    /// `method path?api-version=...` carrying `Authorization: {authorization}`, not yet created:
+    /// add the answer (e.g. [`JsonReply::json`]), `.expect(n)` and `.create()`.
     pub fn call(&mut self, method: &str, path: &str, authorization: &str) -> Mock {
         self.server
             .mock(method, path)
@@ -182,8 +185,8 @@ impl AcrMock {
         self.call(method, path, &bearer(access))
     }
 
-    /// The Azure AD sign-in of one client for `method path` (any query): challenged for `scope` once,
-    /// the Azure AD token `aad` exchanged for `refresh`, which buys `access` for `scope`.
+    /// The Azure AD sign-in of one client for `method path` (any query): challenged for `scope`
+    /// once, the Azure AD token `aad` exchanged for `refresh`, which buys `access` for `scope`.
     pub fn aad_login(
         &mut self,
         method: &str,
@@ -215,8 +218,8 @@ impl AcrMock {
         ]
     }
 
-    /// One page of a listing: `GET path?query` (exactly) with `Bearer access`, answering the fixture
-    /// `body` and, if `next` is given, a `Link` to it; `hits` times.
+    /// One page of a listing: `GET path?query` (exactly) with `Bearer access`, answering the
+    /// fixture `body` and, if `next` is given, a `Link` to it; `hits` times.
     pub fn page(
         &mut self,
         path: &str,
@@ -283,9 +286,9 @@ pub fn fast_options() -> ClientOptions {
     }
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value, written out here (not the library's) so
-/// the tests check the library's encoding: unreserved characters `A-Za-z0-9*-._` stay, space is `+`,
-/// everything else `%XX`.
+/// `application/x-www-form-urlencoded` encoding of one value, written out here (not the library's)
+/// so the tests check the library's encoding: unreserved characters `A-Za-z0-9*-._` stay, space is
+/// `+`, everything else `%XX`.
 pub fn form(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {

@@ -1,9 +1,9 @@
 //! Runs one test's body in a child process: this test binary again, on exactly that test.
 //!
-//! Every test of the `it` binary shares one process, so nothing process-global may change while they
-//! run: above all the environment (`std::env::set_var` races with every thread that reads it: ureq's
-//! proxy variables, the Azure chain's `AZURE_*`, `Command::spawn` reading `PATH`). A test that needs
-//! another environment, or its own peak-memory figure, runs its body in a child:
+//! Every test of the `it` binary shares one process, so nothing process-global may change while
+//! they run: above all the environment (`std::env::set_var` races with every thread that reads it:
+//! ureq's proxy variables, the Azure chain's `AZURE_*`, `Command::spawn` reading `PATH`). A test
+//! that needs another environment, or its own peak-memory figure, runs its body in a child:
 //!
 //! ```ignore
 //! #[test]
@@ -19,10 +19,11 @@
 //! }
 //! ```
 //!
-//! The child is started with `--exact <module::test> --test-threads=1 --nocapture`, the marker variable
-//! [`MARKER`] naming the test, [`SCRUBBED`] removed, and the variables given; the parent fails with the
-//! child's output unless the child ran exactly that one test and it passed. Data the parent made for the
-//! child (a mock's URL, an expected token) travels in more variables, read with [`var`].
+//! The child is started with `--exact <module::test> --test-threads=1 --nocapture`, the marker
+//! variable [`MARKER`] naming the test, [`SCRUBBED`] removed, and the variables given; the parent
+//! fails with the child's output unless the child ran exactly that one test and it passed. Data the
+//! parent made for the child (a mock's URL, an expected token) travels in more variables, read with
+//! [`var`].
 
 use std::ffi::OsString;
 use std::process::{Command, Stdio};
@@ -122,8 +123,8 @@ impl Child {
         stdout
     }
 
-    /// In the child for this test: `false` (go on with the body). Elsewhere: runs the child and returns
-    /// `true` (the body ran there; the parent is done, bar its own assertions).
+    /// In the child for this test: `false` (go on with the body). Elsewhere: runs the child and
+    /// returns `true` (the body ran there; the parent is done, bar its own assertions).
     pub fn run_unless_child(self) -> bool {
         if marked(&self.test) {
             return false;

@@ -5,23 +5,24 @@
 //! out.success().stdout_lines();
 //! ```
 //!
-//! The `acr` binary is the one cargo built for this test run (`CARGO_BIN_EXE_acr`, set when the `cli`
-//! feature is on). Cargo sets no such variable for examples, so [`build_example`] finds one next to
-//! this test binary: `<target-dir>/<profile>/deps/<test>-<hash>` → `<target-dir>/<profile>/examples/NAME`,
-//! running `cargo build --example NAME` once (same target dir, profile and features as this test
-//! binary): a separate cargo invocation after the outer one finished building, which takes cargo's own
-//! build-directory lock, so concurrent test binaries serialize there instead of racing. It is a no-op
-//! (about 0.3 s) when the binary is fresh.
+//! The `acr` binary is the one cargo built for this test run (`CARGO_BIN_EXE_acr`, set when the
+//! `cli` feature is on). Cargo sets no such variable for examples, so [`build_example`] finds one
+//! next to this test binary: `<target-dir>/<profile>/deps/<test>-<hash>` →
+//! `<target-dir>/<profile>/examples/NAME`, running `cargo build --example NAME` once (same target
+//! dir, profile and features as this test binary): a separate cargo invocation after the outer one
+//! finished building, which takes cargo's own build-directory lock, so concurrent test binaries
+//! serialize there instead of racing. It is a no-op (about 0.3 s) when the binary is fresh.
 //!
-//! Every child gets a clean environment for the variables the CLI reads (`ACR_*`, `AZURE_*`), so the
-//! caller's shell never leaks into a test.
+//! Every child gets a clean environment for the variables the CLI reads (`ACR_*`, `AZURE_*`), so
+//! the caller's shell never leaks into a test.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The CLI's own variables, removed from every child (with the Azure ones, [`super::child::SCRUBBED`]).
+/// The CLI's own variables, removed from every child (with the Azure ones,
+/// [`super::child::SCRUBBED`]).
 #[cfg(feature = "cli")]
 const SCRUBBED_ACR: [&str; 3] = ["ACR_REGISTRY", "ACR_USERNAME", "ACR_PASSWORD"];
 
@@ -31,8 +32,8 @@ pub fn acr_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_acr"))
 }
 
-/// Builds the example `name` (same target dir, profile and features as this test binary) and returns
-/// its path.
+/// Builds the example `name` (same target dir, profile and features as this test binary) and
+/// returns its path.
 pub fn build_example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's own path");
     // <target-dir>/<profile>/deps/<test>-<hash>
@@ -48,8 +49,9 @@ pub fn build_example(name: &str) -> PathBuf {
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(&cargo);
-    // The variables cargo sets for the test process are not the caller's: left in, they change build
-    // script fingerprints (ring's reads CARGO_MANIFEST_DIR) and every run would rebuild the world.
+    // The variables cargo sets for the test process are not the caller's: left in, they change
+    // build script fingerprints (ring's reads CARGO_MANIFEST_DIR) and every run would rebuild
+    // the world.
     for (key, _) in std::env::vars_os() {
         let Some(k) = key.to_str() else { continue };
         let set_by_cargo = [
@@ -253,8 +255,8 @@ impl Run {
         s
     }
 
-    /// Asserts exit `code`, empty stdout and exactly one stderr line starting `acr: error: `; returns
-    /// that line.
+    /// Asserts exit `code`, empty stdout and exactly one stderr line starting `acr: error: `;
+    /// returns that line.
     #[track_caller]
     pub fn error_line(&self, code: i32) -> String {
         assert_eq!(

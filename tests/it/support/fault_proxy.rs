@@ -1,28 +1,31 @@
-//! A fault-injecting TCP proxy: 127.0.0.1:<free port> -> target, one pair of std threads per connection.
+//! A fault-injecting TCP proxy: 127.0.0.1:<free port> -> target, one pair of std threads per
+//! connection.
 //!
 //! ```ignore
 //! let reg = Registry::start();
 //! let proxy = FaultProxy::start(reg.host_port());
-//! proxy.cut_downstream_after(10_000, 1); // the next connection to carry 10 000 response bytes is cut there
+//! // the next connection to carry 10 000 response bytes is cut there
+//! proxy.cut_downstream_after(10_000, 1);
 //! // ... point the client at proxy.url() ...
 //! assert_eq!(proxy.cuts(), 1);
 //! ```
 //!
 //! # Byte counting is per connection
-//! A fault counts the bytes forwarded **on one connection, in one direction**: upstream = client -> server
-//! (requests), downstream = server -> client (responses). HTTP clients keep connections alive, so that count
-//! covers every request/response that went over the connection, headers included, not one body.
-//! Bytes are counted from the moment the fault was armed (or from the connection's start, if later), so a
-//! pooled connection opened earlier starts at 0 when [`FaultProxy::cut_downstream_after`] is called. To put
-//! the cut inside a given response body, arm the fault right before the request that should fail.
+//! A fault counts the bytes forwarded **on one connection, in one direction**: upstream = client ->
+//! server (requests), downstream = server -> client (responses). HTTP clients keep connections
+//! alive, so that count covers every request/response that went over the connection, headers
+//! included, not one body. Bytes are counted from the moment the fault was armed (or from the
+//! connection's start, if later), so a pooled connection opened earlier starts at 0 when
+//! [`FaultProxy::cut_downstream_after`] is called. To put the cut inside a given response body, arm
+//! the fault right before the request that should fail.
 //!
-//! `cut_*_after(n, times)`: the first `times` connections whose count reaches `n` bytes are cut right after
-//! exactly `n` bytes went through in that direction (the rest of the chunk is dropped); later connections
-//! pass untouched. A connection that closes before reaching `n` does not use up a cut. Calling it again
-//! re-arms (replaces) the fault for that direction and restarts all counts.
+//! `cut_*_after(n, times)`: the first `times` connections whose count reaches `n` bytes are cut
+//! right after exactly `n` bytes went through in that direction (the rest of the chunk is dropped);
+//! later connections pass untouched. A connection that closes before reaching `n` does not use up a
+//! cut. Calling it again re-arms (replaces) the fault for that direction and restarts all counts.
 //!
-//! Cutting shuts down both sockets (client and server side, read and write): the client sees EOF (FIN,
-//! not RST) in the middle of the message, the server sees the connection go away.
+//! Cutting shuts down both sockets (client and server side, read and write): the client sees EOF
+//! (FIN, not RST) in the middle of the message, the server sees the connection go away.
 
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -90,7 +93,8 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// Listens on 127.0.0.1:<free port>, forwarding every connection to `target` (e.g. `reg.host_port()`).
+    /// Listens on 127.0.0.1:<free port>, forwarding every connection to `target` (e.g.
+    /// `reg.host_port()`).
     pub fn start(target: impl ToSocketAddrs) -> FaultProxy {
         let target = target
             .to_socket_addrs()
@@ -142,12 +146,14 @@ impl FaultProxy {
         self.target
     }
 
-    /// Cut the next `times` connections after exactly `n_bytes` server -> client (see the module doc).
+    /// Cut the next `times` connections after exactly `n_bytes` server -> client (see the module
+    /// doc).
     pub fn cut_downstream_after(&self, n_bytes: u64, times: usize) {
         self.arm(Direction::Downstream, n_bytes, times);
     }
 
-    /// Cut the next `times` connections after exactly `n_bytes` client -> server (see the module doc).
+    /// Cut the next `times` connections after exactly `n_bytes` client -> server (see the module
+    /// doc).
     pub fn cut_upstream_after(&self, n_bytes: u64, times: usize) {
         self.arm(Direction::Upstream, n_bytes, times);
     }

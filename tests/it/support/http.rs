@@ -1,5 +1,5 @@
-//! A minimal raw HTTP/1.1 client over std `TcpStream` (one connection per request, `Connection: close`),
-//! for seeding and inspecting a test registry independently of the crate under test.
+//! A minimal raw HTTP/1.1 client over std `TcpStream` (one connection per request, `Connection:
+//! close`), for seeding and inspecting a test registry independently of the crate under test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -61,7 +61,8 @@ pub fn resolve(base: &str, location: &str) -> String {
     }
 }
 
-/// Sends one request and reads the whole response. Panics on I/O errors (with the URL in the message).
+/// Sends one request and reads the whole response. Panics on I/O errors (with the URL in the
+/// message).
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
     try_request(method, url, headers, body)
         .unwrap_or_else(|e| panic!("raw http: {method} {url} failed: {e}"))

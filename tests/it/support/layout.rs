@@ -1,5 +1,5 @@
-//! OCI image layouts on disk: a two-platform image written with the crate's `Layout`, and the blob files
-//! of a layout checked against their names.
+//! OCI image layouts on disk: a two-platform image written with the crate's `Layout`, and the blob
+//! files of a layout checked against their names.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -43,8 +43,9 @@ impl TwoPlatformImage {
     }
 }
 
-/// Writes a linux/amd64 + linux/arm64 image (each a config and `layers` pseudo-random layers of about
-/// `layer_len` bytes; `seed` varies every byte) into a new layout at `dir`, named `name` in index.json.
+/// Writes a linux/amd64 + linux/arm64 image (each a config and `layers` pseudo-random layers of
+/// about `layer_len` bytes; `seed` varies every byte) into a new layout at `dir`, named `name` in
+/// index.json.
 pub fn write_two_platform_image(
     dir: &Path,
     name: &str,

@@ -1,11 +1,11 @@
-//! mockito helpers shared by every mock-based test: the catch-all that fails loudly, a strict server,
-//! asserting many mocks at once, `Link` headers.
+//! mockito helpers shared by every mock-based test: the catch-all that fails loudly, a strict
+//! server, asserting many mocks at once, `Link` headers.
 //!
-//! Mockito picks, among the mocks matching a request, the first one still short of its expected hits,
-//! else the LAST one matching. So a [`CatchAll`] installed FIRST only ever sees requests no other mock
-//! matches (a specific mock hit too often takes the extra hits and fails its own `assert`), while one
-//! installed LAST (as [`super::acr_mock::AcrMock::seal`] does) also takes the hits beyond a mock's
-//! `.expect(n)`, failing the operation at once.
+//! Mockito picks, among the mocks matching a request, the first one still short of its expected
+//! hits, else the LAST one matching. So a [`CatchAll`] installed FIRST only ever sees requests no
+//! other mock matches (a specific mock hit too often takes the extra hits and fails its own
+//! `assert`), while one installed LAST (as [`super::acr_mock::AcrMock::seal`] does) also takes the
+//! hits beyond a mock's `.expect(n)`, failing the operation at once.
 
 use mockito::{Matcher, Mock, Server, ServerGuard};
 
@@ -23,8 +23,8 @@ impl CatchAll {
         Self::install_with(server, |m| m)
     }
 
-    /// Like [`CatchAll::install`], each mock changed by `configure` before it is created (a narrower
-    /// match, another answer).
+    /// Like [`CatchAll::install`], each mock changed by `configure` before it is created (a
+    /// narrower match, another answer).
     pub fn install_with(server: &mut ServerGuard, configure: impl Fn(Mock) -> Mock) -> CatchAll {
         let mocks = METHODS
             .iter()

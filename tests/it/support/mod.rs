@@ -5,17 +5,21 @@
 //! - [`Registry`]: a real CNCF distribution registry 2.8.2 (`/usr/bin/docker-registry`) on a free
 //!   loopback port, with plain, htpasswd (Basic) or token (Bearer) auth, optionally with
 //!   `http.relativeurls: true`. Killed (by PID) and its storage removed on drop, also on panic.
-//! - [`TokenIssuer`]: the Docker token endpoint (`GET /token?service=..&scope=..`) that signs ES256 JWTs the
-//!   registry accepts; counts requests per scope.
+//! - [`TokenIssuer`]: the Docker token endpoint (`GET /token?service=..&scope=..`) that signs ES256
+//!   JWTs the registry accepts; counts requests per scope.
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
 //! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
 //! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
-//!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from `tests/it/fixtures/`.
+//!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from
+//!   `tests/it/fixtures/`.
 //! - [`mock`]: mockito helpers: the catch-all that fails loudly, a strict server, `assert_all`.
-//! - [`child`]: runs a test's body in a child process (another environment, its own memory figures).
+//! - [`child`]: runs a test's body in a child process (another environment, its own memory
+//!   figures).
 //! - [`layout`]: a two-platform image written into an OCI layout; a layout's blob files, verified.
-//! - Clients with default options: [`client`], [`client_with`], [`blob_client`], [`blob_client_with`].
-//! - Helpers: [`free_port`], [`sha256_hex`], [`pseudo_random`], [`pseudo_random_reader`], [`require_tool`].
+//! - Clients with default options: [`client`], [`client_with`], [`blob_client`],
+//!   [`blob_client_with`].
+//! - Helpers: [`free_port`], [`sha256_hex`], [`pseudo_random`], [`pseudo_random_reader`],
+//!   [`require_tool`].
 //!
 //! Everything is std-only blocking code and binds to 127.0.0.1 only.
 #![allow(dead_code, unused_imports)]
@@ -113,7 +117,8 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// A reader yielding the same `len` bytes as [`pseudo_random`]`(len, seed)` without allocating them.
+/// A reader yielding the same `len` bytes as [`pseudo_random`]`(len, seed)` without allocating
+/// them.
 pub fn pseudo_random_reader(len: usize, seed: u64) -> PseudoRandomReader {
     PseudoRandomReader {
         state: seed_state(seed),
@@ -182,7 +187,8 @@ impl Read for PseudoRandomReader {
     }
 }
 
-/// splitmix64 of the seed, so that nearby seeds give unrelated streams; never 0 (xorshift's fixed point).
+/// splitmix64 of the seed, so that nearby seeds give unrelated streams; never 0 (xorshift's fixed
+/// point).
 fn seed_state(seed: u64) -> u64 {
     let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -9,9 +9,9 @@
 //! reg.token_issuer(); // counts token requests
 //! ```
 //!
-//! The registry listens on 127.0.0.1 only, stores into its own temporary directory, logs at error level
-//! (stdout+stderr captured to `<tempdir>/registry.log`, printed on drop when the test panics) and is
-//! killed by its PID on drop.
+//! The registry listens on 127.0.0.1 only, stores into its own temporary directory, logs at error
+//! level (stdout+stderr captured to `<tempdir>/registry.log`, printed on drop when the test panics)
+//! and is killed by its PID on drop.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -398,9 +398,10 @@ impl Registry {
         &self.log_path
     }
 
-    /// An `Authorization` header value good for `scopes` (e.g. `["repository:foo:pull,push"]`), for seeding
-    /// and inspecting the registry outside the client under test: `Basic` for htpasswd, `Bearer` with a
-    /// token minted directly by the issuer (**not** counted in `token_requests()`), `None` without auth.
+    /// An `Authorization` header value good for `scopes` (e.g. `["repository:foo:pull,push"]`), for
+    /// seeding and inspecting the registry outside the client under test: `Basic` for htpasswd,
+    /// `Bearer` with a token minted directly by the issuer (**not** counted in
+    /// `token_requests()`), `None` without auth.
     pub fn auth_header(&self, scopes: &[&str]) -> Option<String> {
         use base64::Engine as _;
         if let Some(iss) = &self.issuer {
@@ -414,7 +415,8 @@ impl Registry {
         })
     }
 
-    /// A raw request to `path` (e.g. `/v2/foo/tags/list`) with auth for `scopes` (see [`Registry::auth_header`]).
+    /// A raw request to `path` (e.g. `/v2/foo/tags/list`) with auth for `scopes` (see
+    /// [`Registry::auth_header`]).
     pub fn request(
         &self,
         method: &str,
@@ -501,8 +503,8 @@ impl Registry {
         super::sha256_digest(bytes)
     }
 
-    /// Pushes a small OCI image (config + one pseudo-random layer of `layer_len` bytes from `seed`) tagged
-    /// `tag`.
+    /// Pushes a small OCI image (config + one pseudo-random layer of `layer_len` bytes from `seed`)
+    /// tagged `tag`.
     pub fn push_test_image(&self, repo: &str, tag: &str, layer_len: usize, seed: u64) -> TestImage {
         let layer = super::pseudo_random(layer_len, seed);
         let config = serde_json::json!({

@@ -1,17 +1,18 @@
 //! A Docker token-flow issuer ("auth server") for distribution's `auth.token` mode.
 //!
-//! `GET /token?service=S&scope=repository:foo:pull,push&scope=registry:catalog:*` (scopes may also be
-//! space-separated in one parameter), optionally with `Authorization: Basic`, answers
-//! `{"token": JWT, "access_token": JWT, "expires_in": N, "issued_at": RFC3339}`. `POST /token` with a form
-//! body (`grant_type`, `service`, `scope`, `username`/`password`) is accepted too.
+//! `GET /token?service=S&scope=repository:foo:pull,push&scope=registry:catalog:*` (scopes may also
+//! be space-separated in one parameter), optionally with `Authorization: Basic`, answers
+//! `{"token": JWT, "access_token": JWT, "expires_in": N, "issued_at": RFC3339}`. `POST /token` with
+//! a form body (`grant_type`, `service`, `scope`, `username`/`password`) is accepted too.
 //!
-//! The JWT is ES256, its header carries `x5c` = [base64 DER of a self-signed rcgen cert]; the cert's PEM is
-//! what the registry gets as `rootcertbundle` ([`TokenIssuer::root_cert_pem`]). Claims: `iss`, `sub`,
-//! `aud` (the service, as a string), `exp`, `nbf`, `iat`, `jti`, `access` = every requested action
-//! (or what [`TokenIssuer::set_grant_policy`] allows).
+//! The JWT is ES256, its header carries `x5c` = [base64 DER of a self-signed rcgen cert]; the
+//! cert's PEM is what the registry gets as `rootcertbundle` ([`TokenIssuer::root_cert_pem`]).
+//! Claims: `iss`, `sub`, `aud` (the service, as a string), `exp`, `nbf`, `iat`, `jti`, `access` =
+//! every requested action (or what [`TokenIssuer::set_grant_policy`] allows).
 //!
-//! Every request is counted and recorded ([`TokenIssuer::token_requests`], [`TokenIssuer::scope_requests`],
-//! [`TokenIssuer::requests`]) so tests can assert e.g. "one token acquisition per scope".
+//! Every request is counted and recorded ([`TokenIssuer::token_requests`],
+//! [`TokenIssuer::scope_requests`], [`TokenIssuer::requests`]) so tests can assert e.g. "one token
+//! acquisition per scope".
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -34,14 +35,17 @@ pub type GrantPolicy = Arc<dyn Fn(&str, &str, &[String]) -> Vec<String> + Send +
 /// How a [`TokenIssuer`] behaves.
 #[derive(Clone, Debug)]
 pub struct TokenIssuerConfig {
-    /// The registry's `auth.token.service`; requests must name it (`service=`), and it becomes `aud`.
+    /// The registry's `auth.token.service`; requests must name it (`service=`), and it becomes
+    /// `aud`.
     pub service: String,
     /// The registry's `auth.token.issuer`; becomes `iss`.
     pub issuer: String,
-    /// When set, requests must carry `Authorization: Basic` with exactly these credentials (else 401).
-    /// When `None`, anonymous requests are served and any Basic credentials are accepted.
+    /// When set, requests must carry `Authorization: Basic` with exactly these credentials (else
+    /// 401). When `None`, anonymous requests are served and any Basic credentials are
+    /// accepted.
     pub basic: Option<(String, String)>,
-    /// `expires_in` of the answer and `exp - iat` of the JWT, in seconds (distribution adds 60 s leeway).
+    /// `expires_in` of the answer and `exp - iat` of the JWT, in seconds (distribution adds 60 s
+    /// leeway).
     pub expires_in: u64,
 }
 
@@ -224,7 +228,8 @@ impl TokenIssuer {
         self.state().config.expires_in = seconds;
     }
 
-    /// The next `times` requests are answered with `status` and an error body, then normal service resumes.
+    /// The next `times` requests are answered with `status` and an error body, then normal service
+    /// resumes.
     pub fn fail_next(&self, times: usize, status: u16) {
         self.state().fail_next = if times == 0 {
             None
@@ -238,7 +243,8 @@ impl TokenIssuer {
         self.state().policy = policy;
     }
 
-    /// Issues a token directly (no HTTP), as the endpoint would for these scopes, for the configured service.
+    /// Issues a token directly (no HTTP), as the endpoint would for these scopes, for the
+    /// configured service.
     pub fn issue(&self, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
         let (config, policy) = {
@@ -487,7 +493,8 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
     write_response(&stream, status, &headers, &body)
 }
 
-/// `type:name:actions`, where name may contain `:` (e.g. a host:port prefix); actions comma-separated.
+/// `type:name:actions`, where name may contain `:` (e.g. a host:port prefix); actions
+/// comma-separated.
 fn parse_scope(scope: &str) -> Option<(String, String, Vec<String>)> {
     let (typ, rest) = scope.split_once(':')?;
     let (name, actions) = rest.rsplit_once(':')?;
