@@ -457,6 +457,35 @@ impl<'a, 's> Engine<'a, 's> {
         }
     }
 
+    /// After a `PATCH` that started at byte `from`: the session the registry now describes (when
+    /// `check`, which sees only answered requests, accepts it), or the one recovery found after a
+    /// failed transfer; else the error that ends the upload, with the session cancelled.
+    fn next_session(
+        &mut self,
+        session: UploadSession,
+        sent: std::result::Result<UploadSession, Failure>,
+        from: u64,
+        check: impl FnOnce(&mut Self, &UploadSession) -> Result<()>,
+    ) -> Result<UploadSession> {
+        match sent {
+            Ok(next) => {
+                if let Err(e) = check(self, &next) {
+                    self.cancel(&next);
+                    return Err(e);
+                }
+                if next.offset > from {
+                    self.failures = 0;
+                }
+                Ok(next)
+            }
+            Err(Failure::Source(e)) => {
+                self.cancel(&session);
+                Err(e)
+            }
+            Err(Failure::Transfer(e)) => self.recover(session, e),
+        }
+    }
+
     pub(super) fn chunked(&mut self, chunk_size: usize) -> Result<UploadedBlob> {
         let mut session = self.client.start_upload_unchecked(self.repository)?;
         let chunk = match session.min_chunk {
@@ -483,30 +512,20 @@ impl<'a, 's> Engine<'a, 's> {
                 break;
             }
             let head = self.head(Method::PATCH, &session, Some((x, x + len - 1)));
-            match self.send(&session, head, x, Some(len)) {
-                Ok(next) => {
-                    if next.offset > x + len || next.offset < x {
-                        self.cancel(&next);
-                        return Err(Error::decode(
-                            "upload response",
-                            format!(
-                                "after bytes {x}..{} the registry reports offset {}",
-                                x + len,
-                                next.offset
-                            ),
-                        ));
-                    }
-                    if next.offset > x {
-                        self.failures = 0;
-                    }
-                    session = next;
+            let sent = self.send(&session, head, x, Some(len));
+            session = self.next_session(session, sent, x, |_, next| {
+                if next.offset > x + len || next.offset < x {
+                    return Err(Error::decode(
+                        "upload response",
+                        format!(
+                            "after bytes {x}..{} the registry reports offset {}",
+                            x + len,
+                            next.offset
+                        ),
+                    ));
                 }
-                Err(Failure::Source(e)) => {
-                    self.cancel(&session);
-                    return Err(e);
-                }
-                Err(Failure::Transfer(e)) => session = self.recover(session, e)?,
-            }
+                Ok(())
+            })?;
         }
         self.complete(session)
     }
@@ -527,34 +546,23 @@ impl<'a, 's> Engine<'a, 's> {
             }
             let len = self.total.map(|t| t - x);
             let head = self.head(Method::PATCH, &session, None);
-            match self.send(&session, head, x, len) {
-                Ok(next) => {
-                    if next.offset > x {
-                        self.failures = 0;
-                    }
-                    if next.offset > self.hashed {
-                        self.cancel(&next);
-                        return Err(Error::decode(
-                            "upload response",
-                            format!(
-                                "the registry reports {} bytes but {} were sent",
-                                next.offset, self.hashed
-                            ),
-                        ));
-                    }
-                    if self.eof.is_none() && self.total.is_none() {
-                        // A streamed PATCH goes to the source's end; not having reached it is a
-                        // bug.
-                        self.eof = Some(self.hashed);
-                    }
-                    session = next;
+            let sent = self.send(&session, head, x, len);
+            session = self.next_session(session, sent, x, |engine, next| {
+                if next.offset > engine.hashed {
+                    return Err(Error::decode(
+                        "upload response",
+                        format!(
+                            "the registry reports {} bytes but {} were sent",
+                            next.offset, engine.hashed
+                        ),
+                    ));
                 }
-                Err(Failure::Source(e)) => {
-                    self.cancel(&session);
-                    return Err(e);
+                if engine.eof.is_none() && engine.total.is_none() {
+                    // An answered streamed PATCH went to the source's end.
+                    engine.eof = Some(engine.hashed);
                 }
-                Err(Failure::Transfer(e)) => session = self.recover(session, e)?,
-            }
+                Ok(())
+            })?;
         }
         self.complete(session)
     }

@@ -3,6 +3,7 @@
 //! on every registry: it is in `v2.rs`.
 
 use super::Client;
+use super::catalog::ListNamesOptions;
 use super::pager::{Pager, first_page};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
@@ -20,17 +21,9 @@ const API_VERSION: &str = crate::credential::acr::API_VERSION;
 /// Metadata answers are read up to this size.
 const JSON_LIMIT: u64 = 4 * 1024 * 1024;
 
-/// Options of [`Client::list_repositories`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListRepositoriesOptions {
-    /// Items per page (`n`); `None` lets the registry choose (ACR caps pages at 1000).
-    pub page_size: Option<u32>,
-    /// Start after this repository name (`last`).
-    pub last: Option<String>,
-    /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
-    /// fields.
-    pub continuation: Option<String>,
-}
+/// Options of [`Client::list_repositories`]: the same as those of the `/v2` catalog (`None` page
+/// size lets the registry choose; ACR caps pages at 1000).
+pub type ListRepositoriesOptions = ListNamesOptions;
 
 /// Options of [`Client::list_tags`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

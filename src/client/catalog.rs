@@ -8,7 +8,8 @@ use crate::error::Error;
 use crate::pipeline::repository_scope;
 use crate::reference::validate_repository;
 
-/// Options of [`Client::list_catalog`] and [`Client::list_tag_names`].
+/// Options of [`Client::list_catalog`], [`Client::list_tag_names`] and, under the name
+/// [`ListRepositoriesOptions`](crate::ListRepositoriesOptions), [`Client::list_repositories`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListNamesOptions {
     /// Items per page (`n`); `None` lets the registry choose. Some registries (distribution 2.8

@@ -12,13 +12,13 @@
 //! gets no `Authorization` header.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::scope::{covers, normalize_scope};
 use crate::credential::cache::{Cached, TokenCache, jwt_expiry};
 use crate::credential::challenge::Challenge;
-use crate::credential::{Credential, Kind, Secret, acr, docker};
+use crate::credential::{Credential, Kind, Secret, TokenCredential, acr, docker};
 use crate::error::{Error, Result};
 use crate::http::{Transport, Url, is_loopback};
 use crate::options::{Audience, ClientOptions};
@@ -196,96 +196,89 @@ impl AuthPolicy {
     }
 
     fn fetch_access(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Cached> {
-        let scopes: Vec<&str> = scope.split_whitespace().collect();
-        match self.credential.kind() {
-            Kind::Anonymous => {
-                if self.is_acr_realm(&bearer.realm) {
-                    let t = acr::access_token(
-                        transport,
-                        &self.endpoint,
-                        &bearer.service,
-                        scope,
-                        None,
-                        acr::TokenGrantType::Password,
-                    )?;
-                    Ok(cached_access(t))
-                } else {
-                    self.check_realm(&bearer.realm)?;
-                    docker::fetch_token(
-                        transport,
-                        &bearer.realm,
-                        Some(&bearer.service),
-                        &scopes,
-                        None,
-                    )
-                }
-            }
-            Kind::Basic { username, password } => {
-                self.check_realm(&bearer.realm)?;
-                docker::fetch_token(
-                    transport,
-                    &bearer.realm,
-                    Some(&bearer.service),
-                    &scopes,
-                    Some((username, password)),
-                )
-            }
+        let basic = match self.credential.kind() {
             Kind::Token(source) => {
-                // Azure AD: always the registry's own endpoint, whatever the realm says.
-                let refresh_key = format!("refresh\n{}", bearer.service);
-                let fetch_refresh = || -> Result<Cached> {
-                    let aad_scope = self.audience.scope();
-                    let aad = source.get_token(&[aad_scope.as_str()]).map_err(|e| {
-                        Error::auth(
-                            format!("could not get an Azure AD token for {aad_scope}"),
-                            Some(e),
-                        )
-                    })?;
-                    let refresh = acr::exchange(
-                        transport,
-                        &self.endpoint,
-                        &bearer.service,
-                        Some(&aad.token),
-                        &acr::ExchangeOptions::default(),
-                    )?;
-                    let expires_at = jwt_expiry(refresh.expose())
-                        .unwrap_or_else(|| SystemTime::now() + REFRESH_DEFAULT_LIFETIME);
-                    Ok(Cached {
-                        token: refresh,
-                        expires_at,
-                    })
-                };
-                let refresh =
-                    self.cache
-                        .get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
-                let grant = acr::TokenGrantType::RefreshToken;
-                match acr::access_token(
-                    transport,
-                    &self.endpoint,
-                    &bearer.service,
-                    scope,
-                    Some(&refresh),
-                    grant,
-                ) {
-                    Ok(t) => Ok(cached_access(t)),
-                    Err(e) if e.is_unauthorized() => {
-                        // the refresh token was revoked or expired early: exchange once more
-                        self.cache.invalidate(&refresh_key, Some(refresh.expose()));
-                        let refresh =
-                            self.cache
-                                .get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
-                        let t = acr::access_token(
-                            transport,
-                            &self.endpoint,
-                            &bearer.service,
-                            scope,
-                            Some(&refresh),
-                            grant,
-                        )?;
-                        Ok(cached_access(t))
-                    }
-                    Err(e) => Err(e),
+                return self.fetch_with_azure_ad(transport, bearer, scope, source);
+            }
+            Kind::Anonymous if self.is_acr_realm(&bearer.realm) => {
+                let grant = acr::TokenGrantType::Password;
+                return self.acr_access(transport, bearer, scope, None, grant);
+            }
+            Kind::Anonymous => None,
+            Kind::Basic { username, password } => Some((username.as_str(), password)),
+        };
+        // the Docker token flow, at the realm the registry named
+        self.check_realm(&bearer.realm)?;
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        docker::fetch_token(
+            transport,
+            &bearer.realm,
+            Some(&bearer.service),
+            &scopes,
+            basic,
+        )
+    }
+
+    /// ACR's `/oauth2/token` on the registry's own endpoint.
+    fn acr_access(
+        &self,
+        transport: &Transport,
+        bearer: &Bearer,
+        scope: &str,
+        refresh: Option<&Secret>,
+        grant: acr::TokenGrantType,
+    ) -> Result<Cached> {
+        let endpoint = &self.endpoint;
+        let token = acr::access_token(transport, endpoint, &bearer.service, scope, refresh, grant)?;
+        Ok(cached_access(token))
+    }
+
+    /// Azure AD: an ACR refresh token from the exchange (cached per service), then an access
+    /// token, always at the registry's own endpoint, whatever the realm says. A refresh token
+    /// refused early (revoked) is exchanged once more.
+    fn fetch_with_azure_ad(
+        &self,
+        transport: &Transport,
+        bearer: &Bearer,
+        scope: &str,
+        source: &Arc<dyn TokenCredential>,
+    ) -> Result<Cached> {
+        let refresh_key = format!("refresh\n{}", bearer.service);
+        let fetch_refresh = || -> Result<Cached> {
+            let aad_scope = self.audience.scope();
+            let aad = source.get_token(&[aad_scope.as_str()]).map_err(|e| {
+                Error::auth(
+                    format!("could not get an Azure AD token for {aad_scope}"),
+                    Some(e),
+                )
+            })?;
+            let refresh = acr::exchange(
+                transport,
+                &self.endpoint,
+                &bearer.service,
+                Some(&aad.token),
+                &acr::ExchangeOptions::default(),
+            )?;
+            let expires_at = jwt_expiry(refresh.expose())
+                .unwrap_or_else(|| SystemTime::now() + REFRESH_DEFAULT_LIFETIME);
+            Ok(Cached {
+                token: refresh,
+                expires_at,
+            })
+        };
+        let grant = acr::TokenGrantType::RefreshToken;
+        let mut renewed = false;
+        loop {
+            let refresh = self
+                .cache
+                .get_or_fetch(&refresh_key, REFRESH_MARGIN, fetch_refresh)?;
+            match self.acr_access(transport, bearer, scope, Some(&refresh), grant) {
+                Err(e) if e.is_unauthorized() && !renewed => {
+                    // the refresh token was revoked or expired early: exchange once more
+                    self.cache.invalidate(&refresh_key, Some(refresh.expose()));
+                    renewed = true;
                 }
+                other => return other,
             }
         }
     }
