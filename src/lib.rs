@@ -14,6 +14,7 @@
 mod atomic_file;
 pub mod digest;
 pub mod error;
+mod json;
 pub mod manifest;
 pub mod models;
 pub mod options;

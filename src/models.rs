@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifest::null_as_empty;
+use crate::json::null_as_empty;
 pub use crate::timestamp::Timestamp;
 
 // -------------------------------------------------------------------------------------------------

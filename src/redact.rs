@@ -91,14 +91,33 @@ pub(crate) fn proxy(p: &str) -> String {
     }
 }
 
+/// Header names whose values are secrets, whatever their scheme: cookies, API keys, signatures,
+/// the managed-identity `X-IDENTITY-HEADER`, anything that names a token or a password.
+fn is_secret_header(name: &str) -> bool {
+    [
+        "cookie",
+        "token",
+        "secret",
+        "key",
+        "signature",
+        "identity",
+        "password",
+        "credential",
+        "auth",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
 /// A header value fit for a log line.
 pub(crate) fn header(name: &str, value: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" => {
+        "authorization" | "proxy-authorization" => {
             let scheme = value.split_whitespace().next().unwrap_or("");
             format!("{scheme} REDACTED")
         }
         "location" | "link" => url(value),
+        n if is_secret_header(n) => "REDACTED".to_string(),
         _ => value.to_string(),
     }
 }
@@ -136,6 +155,19 @@ mod tests {
         );
         assert_eq!(proxy("proxy:3128"), "proxy:3128");
         assert!(!header("Location", "/v2/x/blobs/uploads/u?_state=SECRET").contains("SECRET"));
+        for name in [
+            "X-IDENTITY-HEADER",
+            "Cookie",
+            "x-api-key",
+            "X-Ms-Token",
+            "secret",
+        ] {
+            assert_eq!(header(name, "SECRET"), "REDACTED", "{name}");
+        }
+        assert_eq!(
+            header("Content-Type", "application/json"),
+            "application/json"
+        );
         assert_eq!(decode_key("a%2"), "a%2");
         assert_eq!(decode_key("%"), "%");
     }

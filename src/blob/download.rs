@@ -429,7 +429,7 @@ impl BlobClient {
         path: impl AsRef<Path>,
     ) -> Result<u64> {
         validate_repository(repository)?;
-        atomic_file::write_with(path.as_ref(), |file| {
+        atomic_file::write_with(path.as_ref(), "download path", |file| {
             self.get_blob(repository, digest)?.copy_to(file)
         })
     }

@@ -1,7 +1,7 @@
 //! The engine behind whole-blob uploads: one [`Engine`] per upload holds the source, the hash of
 //! what was sent, the chunk a plain reader must keep for re-sending, and the session; its three
-//! strategies (`monolithic`, `chunked`, `streamed`) are the [`UploadMode`]s described in the
-//! [`blob` module docs](crate::blob#uploads), and [`run`] picks one.
+//! strategies (`monolithic`, `chunked`, `streamed`) are the upload modes described in the
+//! [`blob` module docs](crate::blob#uploads), and `upload.rs` picks one.
 //!
 //! Invariants: bytes `[0, hashed)` were hashed exactly once, the first time they were sent; a plain
 //! reader's bytes from `buf_start` on stay in `buf` until the registry acknowledged them; after a
@@ -230,14 +230,14 @@ impl<'a, 's> Engine<'a, 's> {
         Ok(n)
     }
 
-    /// Plain reader: keeps `[x, x + want)` (or up to the source's end) in memory; returns how many
-    /// bytes from `x` are held.
     /// Plain reader: reads one byte more than a chunk, which tells whether the blob fits in one.
     pub(super) fn fits_in_one_chunk(&mut self, chunk: usize) -> Result<bool> {
         self.fill_buffer(0, chunk.saturating_add(1))?;
         Ok(self.eof.is_some())
     }
 
+    /// Plain reader: keeps `[x, x + want)` (or up to the source's end) in memory; returns how many
+    /// bytes from `x` are held.
     fn fill_buffer(&mut self, x: u64, want: usize) -> Result<usize> {
         let buf_end = self.buf_start + self.buf.len() as u64;
         if x < self.buf_start || x > buf_end {

@@ -1,4 +1,5 @@
-//! Upload sessions, one request per call as in the Go SDK: [`BlobClient::start_upload`],
+//! Upload sessions, one request per call as in the Go SDK: [`BlobClient::mount_blob`] (which opens
+//! one when it cannot mount), [`BlobClient::start_upload`],
 //! [`BlobClient::upload_chunk`], [`BlobClient::get_upload_status`],
 //! [`BlobClient::complete_upload`], [`BlobClient::cancel_upload`].
 //!
@@ -13,7 +14,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use super::range::upload_offset;
-use super::{BlobClient, push_scope};
+use super::{BlobClient, pull_scope, push_scope};
 use crate::digest::{Digest, DigestCalculator};
 use crate::error::{Error, Result};
 use crate::http::{Body, Method, Request, Response, Url, resolve};
@@ -84,6 +85,17 @@ impl fmt::Debug for UploadSession {
             .field("offset", &self.offset)
             .finish_non_exhaustive()
     }
+}
+
+/// What [`BlobClient::mount_blob`] achieved.
+#[derive(Debug, Clone)]
+pub enum MountOutcome {
+    /// The registry linked the blob into the target repository (201); nothing needs uploading.
+    Mounted,
+    /// The registry did not mount (202: the blob or the source repository is unknown to it, or the
+    /// caller may not read it) and opened an upload session instead: upload the blob through
+    /// it, or cancel it.
+    UploadStarted(UploadSession),
 }
 
 /// What [`BlobClient::get_upload_status`] learned.
@@ -407,5 +419,59 @@ impl BlobClient {
             }
             _ => Err(resp.into_error()),
         }
+    }
+
+    /// Mounts a blob of repository `from` into `repository` without moving bytes
+    /// (`POST /v2/{repository}/blobs/uploads/?mount={digest}&from={from}`), asking one token for
+    /// `repository:{repository}:pull,push repository:{from}:pull`.
+    ///
+    /// On 202 the registry did not mount but opened an upload session, returned as
+    /// [`MountOutcome::UploadStarted`] so the caller can upload the blob through it or cancel it.
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # use azcontainerregistry::blob::MountOutcome;
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// # let digest = Digest::of(b"hello");
+    /// match blobs.mount_blob("target", "source", &digest)? {
+    ///     MountOutcome::Mounted => {}
+    ///     MountOutcome::UploadStarted(session) => blobs.cancel_upload(&session)?,
+    /// }
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn mount_blob(
+        &self,
+        repository: &str,
+        from: &str,
+        digest: &Digest,
+    ) -> Result<MountOutcome> {
+        validate_repository(repository)?;
+        validate_repository(from)?;
+        let url = self.pipeline.url(&format!(
+            "/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"
+        ))?;
+        let scope = format!("{} {}", push_scope(repository), pull_scope(from));
+        let req = Request::new(Method::POST, url)
+            .body(Body::Bytes(b""))
+            .scope(scope);
+        let resp = self.pipeline.send(req)?;
+        let outcome = match resp.status {
+            201 => match resp.header("docker-content-digest") {
+                Some(d) if d.trim() != digest.as_str() => Err(Error::DigestMismatch {
+                    what: "mounted blob",
+                    expected: digest.to_string(),
+                    actual: d.trim().to_string(),
+                }),
+                _ => Ok(MountOutcome::Mounted),
+            },
+            202 => session_from(repository, &resp, 0).map(MountOutcome::UploadStarted),
+            _ => return Err(resp.into_error()),
+        };
+        drop(resp);
+        outcome
     }
 }

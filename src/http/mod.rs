@@ -26,7 +26,7 @@ pub(crate) use response::Response;
 pub(crate) use retry::delay as retry_delay;
 pub(crate) use transport::Transport;
 #[cfg(feature = "azure")]
-pub(crate) use transport::new_agent;
+pub(crate) use transport::{is_transient, new_agent};
 /// The agent type: `UreqTransport::with_agent` takes one.
 #[cfg(feature = "azure")]
 pub(crate) use ureq::Agent;

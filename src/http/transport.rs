@@ -217,7 +217,8 @@ impl Transport {
         global: Option<std::time::Duration>,
     ) -> http::Request<B> {
         let t = &self.timeouts;
-        self.agent
+        let config = self
+            .agent
             .configure_request(r)
             .http_status_as_error(false)
             .max_redirects(0)
@@ -226,12 +227,16 @@ impl Transport {
             // new connection (and TLS handshake). The `User-Agent` header set in `send_once` wins
             // anyway.
             .accept_encoding(ureq::config::AutoHeaderValue::None)
-            .timeout_global(global)
             .timeout_connect(t.connect)
             .timeout_recv_response(t.response)
             .timeout_per_read(t.idle)
-            .timeout_per_write(t.idle)
-            .build()
+            .timeout_per_write(t.idle);
+        // Only a request's own limit replaces the agent's overall timeout (a caller's agent may
+        // have one).
+        match global {
+            Some(limit) => config.timeout_global(Some(limit)).build(),
+            None => config.build(),
+        }
     }
 }
 
@@ -264,6 +269,34 @@ impl Read for Exact<'_> {
     }
 }
 
+/// True when a transport failure may go away by itself (a connection refused, reset or timed out,
+/// a name that did not resolve, a TLS or protocol error), false when trying again cannot help (a
+/// bad URL or proxy, a refused proxy handshake, a response over a limit). Errors that are not
+/// transport failures are not transient.
+#[cfg_attr(not(feature = "azure"), allow(dead_code))]
+pub(crate) fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Timeout { .. } => true,
+        Error::Transport {
+            source: Some(source),
+            ..
+        } => match source.downcast_ref::<ureq::Error>() {
+            Some(u) => matches!(
+                u,
+                ureq::Error::HostNotFound
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::Tls(_)
+                    | ureq::Error::Io(_)
+                    | ureq::Error::Timeout(_)
+                    | ureq::Error::Protocol(_)
+            ),
+            None => true,
+        },
+        Error::Transport { source: None, .. } => true,
+        _ => false,
+    }
+}
+
 /// Maps a ureq failure to the crate error; `url` is already redacted.
 fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
     let url = url.to_string();
@@ -288,5 +321,28 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
             message: other.to_string(),
             source: Some(Box::new(other)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_failures() {
+        let transport = |e: ureq::Error| map_ureq_error(e, "https://r.io/");
+        assert!(is_transient(&transport(ureq::Error::HostNotFound)));
+        assert!(is_transient(&transport(ureq::Error::ConnectionFailed)));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(is_transient(&transport(ureq::Error::Io(reset))));
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let e = transport(ureq::Error::Io(timed_out));
+        assert!(matches!(e, Error::Timeout { .. }) && is_transient(&e));
+        assert!(!is_transient(&transport(ureq::Error::BadUri("x".into()))));
+        assert!(!is_transient(&transport(ureq::Error::InvalidProxyUrl)));
+        assert!(!is_transient(&transport(ureq::Error::ConnectProxyFailed(
+            "407".into()
+        ))));
+        assert!(!is_transient(&Error::Config("no".into())));
     }
 }

@@ -268,7 +268,14 @@ impl Url {
         let scheme_end = text.len();
         text.push_str("://");
         if let Some(u) = userinfo {
-            encode_into(&mut text, u);
+            for &b in u.as_bytes() {
+                // user info may not carry `@`, `/`, `[` or `]` as they are
+                if is_uri_byte(b) && !matches!(b, b'@' | b'/' | b'?' | b'[' | b']') {
+                    text.push(b as char);
+                } else {
+                    text.push_str(&format!("%{b:02X}"));
+                }
+            }
             text.push('@');
         }
         let host_start = text.len();
@@ -472,8 +479,12 @@ pub(crate) fn query_of(pairs: &[(&str, Option<&str>)]) -> String {
 mod tests {
     use super::*;
 
+    /// Parses, and checks that the `http` crate (which ureq sends with) takes the result.
     fn u(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+        let url = Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let uri = ureq::http::Uri::try_from(url.as_str());
+        assert!(uri.is_ok(), "{s} became {url}, which http::Uri refuses");
+        url
     }
 
     #[test]
@@ -492,6 +503,10 @@ mod tests {
         assert_eq!(x.as_str(), "http://[::1]:8080/x%20y/%C3%A9?q=%221%22");
         assert_eq!(x.host(), Host::Ipv6(Ipv6Addr::LOCALHOST));
         assert!(u("https://me:pw@h/").has_userinfo());
+        assert_eq!(
+            u("https://us[er:p@w@h/x").as_str(),
+            "https://us%5Ber:p%40w@h/x"
+        );
         assert_eq!(u("https://me:pw@h/").host_str(), "h");
         for bad in [
             "",
@@ -549,7 +564,11 @@ mod tests {
         ] {
             let got = base.join(r);
             match want {
-                Some(w) => assert_eq!(got.unwrap().as_str(), w, "{r:?}"),
+                Some(w) => {
+                    let got = got.unwrap();
+                    assert_eq!(got.as_str(), w, "{r:?}");
+                    assert!(ureq::http::Uri::try_from(got.as_str()).is_ok(), "{got}");
+                }
                 // "g:h" is a URL without authority: not one this module accepts
                 None => assert!(got.is_err(), "{r:?}"),
             }

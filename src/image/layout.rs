@@ -53,6 +53,7 @@ impl Layout {
         if !layout.root.join(LAYOUT_FILE).exists() {
             atomic_file::write_bytes(
                 &layout.root.join(LAYOUT_FILE),
+                "layout file",
                 br#"{"imageLayoutVersion":"1.0.0"}"#,
             )?;
         }
@@ -126,7 +127,7 @@ impl Layout {
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir)?;
         }
-        atomic_file::write_with(&target, fill)
+        atomic_file::write_with(&target, "layout blob", fill)
     }
 
     /// Writes bytes as a blob and returns their digest.
@@ -190,7 +191,7 @@ impl Layout {
 
     fn write_index(&self, index: &ImageIndex) -> Result<()> {
         let bytes = serde_json::to_vec(index).map_err(|e| Error::decode("index.json", e))?;
-        atomic_file::write_bytes(&self.root.join(INDEX_FILE), &bytes)
+        atomic_file::write_bytes(&self.root.join(INDEX_FILE), "layout file", &bytes)
     }
 
     /// Adds `descriptor` to `index.json` under `name` (the `org.opencontainers.image.ref.name`

@@ -54,16 +54,13 @@ pub use layout::{Layout, REF_NAME};
 pub use progress::{Progress, ProgressFn, ProgressKind};
 
 use crate::client::Client;
-use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::http::Url;
 use crate::manifest::Platform;
 use crate::reference::Reference;
 use graph::read_graph;
 use transfer::{BlobSource, Stats, fetch_child, fetch_manifest, parallelism, send_image};
-
-/// Blob transfers at once, by default.
-pub const DEFAULT_PARALLELISM: usize = 4;
+pub use transfer::{DEFAULT_PARALLELISM, TransferReport};
 
 /// Options of [`pull`].
 #[derive(Clone, Default)]
@@ -114,25 +111,6 @@ macro_rules! debug_options {
 debug_options!(PullOptions);
 debug_options!(PushOptions);
 debug_options!(CopyOptions);
-
-/// What a transfer did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TransferReport {
-    /// The digest of the top manifest at the destination (differs from the source's when platforms
-    /// were selected from an index).
-    pub digest: Digest,
-    /// Its media type.
-    pub media_type: String,
-    /// Manifests written (the top one and an index's children).
-    pub manifests: usize,
-    /// Blobs transferred.
-    pub blobs_transferred: usize,
-    /// Blobs already present (or mounted) and not transferred.
-    pub blobs_skipped: usize,
-    /// Bytes of the blobs transferred.
-    pub bytes_transferred: u64,
-}
 
 /// Parses a reference for `client`: a registry part, when present, must be the client's.
 fn parse_for(client: &Client, reference: &str) -> Result<Reference> {

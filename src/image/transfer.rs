@@ -6,14 +6,36 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 
 use super::graph::Graph;
 use super::layout::Layout;
+use super::parallel;
 use super::progress::{ProgressFn, Tracker};
-use super::{DEFAULT_PARALLELISM, TransferReport, parallel};
 use crate::blob::{BlobClient, MountOutcome, UploadOptions};
 use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, Manifest};
 use crate::reference::{Reference, TagOrDigest};
+
+/// Blob transfers at once, by default.
+pub const DEFAULT_PARALLELISM: usize = 4;
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransferReport {
+    /// The digest of the top manifest at the destination (differs from the source's when platforms
+    /// were selected from an index).
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: String,
+    /// Manifests written (the top one and an index's children).
+    pub manifests: usize,
+    /// Blobs transferred.
+    pub blobs_transferred: usize,
+    /// Blobs already present (or mounted) and not transferred.
+    pub blobs_skipped: usize,
+    /// Bytes of the blobs transferred.
+    pub bytes_transferred: u64,
+}
 
 /// Blob transfers at once: `n`, or the default for 0.
 pub(super) fn parallelism(n: usize) -> usize {

@@ -47,36 +47,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::json::null_as_empty;
 
-mod media_types;
+pub mod media_type;
 mod platform;
 
-pub use media_types::media_type;
+pub use media_type::DEFAULT_ACCEPT;
 pub use platform::Platform;
-
-/// The manifest media types to accept when fetching a manifest, in order of preference. Send all of
-/// them: a registry answers 404 for a manifest whose type the request did not accept.
-pub const DEFAULT_ACCEPT: &[&str] = &[
-    media_type::OCI_MANIFEST,
-    media_type::OCI_INDEX,
-    media_type::DOCKER_MANIFEST,
-    media_type::DOCKER_MANIFEST_LIST,
-    media_type::OCI_ARTIFACT_MANIFEST,
-];
 
 type Annotations = Option<BTreeMap<String, String>>;
 
 fn default_schema_version() -> u32 {
     2
-}
-
-/// Reads `null` as an empty list.
-pub(crate) fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::null_as_empty;
 use crate::error::{Error, Result};
+use crate::json::null_as_empty;
 
 /// The platform an image runs on: `linux/amd64`, `linux/arm64/v8`, `windows/amd64` with an OS
 /// version…

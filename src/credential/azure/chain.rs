@@ -2,7 +2,7 @@
 //! `DefaultAzureCredential` in the other Azure SDKs.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -12,14 +12,51 @@ use azure_core::credentials::{
 use azure_core::error::ErrorKind as AzErrorKind;
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 use super::cli::{DEFAULT_CLI_TIMEOUT, azure_cli};
-use super::transport::UreqTransport;
-use super::{IMDS_ORIGIN, describe, lock, managed_identity};
+use super::transport::{IMDS_ORIGIN, UreqTransport};
 use crate::error::{Error, Result};
 use crate::http::Url;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An `azure_core` error with the messages of its sources that it does not already contain.
+pub(super) fn describe(e: &azure_core::Error) -> String {
+    let mut text = e.to_string().trim().to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let m = s.to_string();
+        let m = m.trim();
+        if !m.is_empty() && !text.contains(m) {
+            text.push_str(": ");
+            text.push_str(m);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// The managed identity credential: system-assigned, or the user-assigned one with `client_id`.
+pub(super) fn managed_identity(
+    transport: &UreqTransport,
+    client_id: Option<String>,
+) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
+    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it
+    // adds.
+    #[allow(clippy::needless_update)]
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id: client_id.map(UserAssignedId::ClientId),
+        client_options: transport.client_options(),
+        ..Default::default()
+    };
+    let credential = ManagedIdentityCredential::new(Some(options))?;
+    Ok(credential)
+}
 
 const IMDS_TOKEN_PATH: &str = "/metadata/identity/oauth2/token";
 /// Longest wait for the instance metadata service to answer the default chain's probe.

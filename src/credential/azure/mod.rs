@@ -48,33 +48,22 @@ mod cli;
 mod transport;
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use azure_core::credentials::{AccessToken as AzAccessToken, TokenCredential as AzTokenCredential};
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
-    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 pub use chain::{AzureCredentialOptions, AzureDefaultCredential};
-pub use transport::UreqTransport;
+use chain::{describe, managed_identity};
+pub use transport::{AZURE_PUBLIC_AUTHORITY, IMDS_ORIGIN, UreqTransport};
 
 use super::{AccessToken, Credential, Secret, TokenCredential};
 use crate::error::{Error, Result};
 use cli::{DEFAULT_CLI_TIMEOUT, azure_cli};
-
-/// The origin of Azure AD in the public cloud, the default authority host.
-pub const AZURE_PUBLIC_AUTHORITY: &str = "https://login.microsoftonline.com";
-
-/// The origin of the Azure instance metadata service (IMDS), where virtual machines get
-/// managed-identity tokens.
-pub const IMDS_ORIGIN: &str = "http://169.254.169.254";
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The crate's synchronous [`TokenCredential`] over any `azure_core` credential: each token is
 /// awaited with `futures_executor::block_on` on the calling thread.
@@ -114,38 +103,6 @@ impl TokenCredential for AzureTokenCredential {
             expires_on: SystemTime::from(token.expires_on),
         })
     }
-}
-
-/// An `azure_core` error with the messages of its sources that it does not already contain.
-fn describe(e: &azure_core::Error) -> String {
-    let mut text = e.to_string().trim().to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let m = s.to_string();
-        let m = m.trim();
-        if !m.is_empty() && !text.contains(m) {
-            text.push_str(": ");
-            text.push_str(m);
-        }
-        source = s.source();
-    }
-    text
-}
-
-fn managed_identity(
-    transport: &UreqTransport,
-    client_id: Option<String>,
-) -> azure_core::Result<Arc<dyn AzTokenCredential>> {
-    // `..Default::default()` also fills fields azure_identity has only in its own tests, and any it
-    // adds.
-    #[allow(clippy::needless_update)]
-    let options = ManagedIdentityCredentialOptions {
-        user_assigned_id: client_id.map(UserAssignedId::ClientId),
-        client_options: transport.client_options(),
-        ..Default::default()
-    };
-    let credential = ManagedIdentityCredential::new(Some(options))?;
-    Ok(credential)
 }
 
 fn build_err(what: &str, e: azure_core::Error) -> Error {

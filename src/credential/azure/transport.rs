@@ -13,9 +13,16 @@ use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{AsyncRawResponse, Body as AzBody, HttpClient, Request as AzRequest};
 
 use crate::error::{Error, Result};
-use crate::http::{Agent, Body, Method, Origin, Request, Transport, Url, new_agent};
+use crate::http::{Agent, Body, Method, Origin, Request, Transport, Url, is_transient, new_agent};
 use crate::options::{RetryOptions, Timeouts};
 use crate::redact;
+
+/// The origin of Azure AD in the public cloud, the default authority host.
+pub const AZURE_PUBLIC_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// The origin of the Azure instance metadata service (IMDS), where virtual machines get
+/// managed-identity tokens.
+pub const IMDS_ORIGIN: &str = "http://169.254.169.254";
 
 /// Responses from Azure AD and the metadata service are read up to this size.
 const BODY_LIMIT: u64 = 4 * 1024 * 1024;
@@ -41,7 +48,7 @@ struct Rewrite {
 ///
 /// A rewrite table maps origins to others, for tests and air-gapped networks: `azure_identity`
 /// insists on `https` authority hosts, so a test maps `https://login.microsoftonline.com` to its
-/// loopback mock here, and maps [`IMDS_ORIGIN`](super::IMDS_ORIGIN) too so that a managed-identity
+/// loopback mock here, and maps [`IMDS_ORIGIN`] too so that a managed-identity
 /// credential never reaches the real metadata address. [`UreqTransport::rewrites_only`] refuses
 /// every other origin.
 ///
@@ -241,25 +248,20 @@ impl UreqTransport {
     }
 }
 
-/// Connection failures and timeouts become the kinds `azure_core` retries (`Connection`, `Io`).
+/// Transient failures (connections, timeouts) become the kinds `azure_core` retries
+/// (`Connection`, `Io`); everything else, a bad proxy say, is `Other` and fails at once.
 fn to_azure(e: Error, shown: &str) -> azure_core::Error {
-    let (kind, message) = match &e {
-        Error::TooLarge { .. } => (
-            AzErrorKind::Other,
-            format!(
-                "the answer of {shown} is larger than {BODY_LIMIT} bytes; refused without \
-                 reading further"
-            ),
+    let kind = match &e {
+        Error::Timeout { .. } => AzErrorKind::Io,
+        Error::Transport { .. } if is_transient(&e) => AzErrorKind::Connection,
+        _ => AzErrorKind::Other,
+    };
+    let message = match &e {
+        Error::TooLarge { .. } => format!(
+            "the answer of {shown} is larger than {BODY_LIMIT} bytes; refused without reading \
+             further"
         ),
-        Error::Timeout { .. } => (AzErrorKind::Io, format!("request to {shown} failed: {e}")),
-        Error::Transport { .. } => (
-            AzErrorKind::Connection,
-            format!("request to {shown} failed: {e}"),
-        ),
-        _ => (
-            AzErrorKind::Other,
-            format!("request to {shown} failed: {e}"),
-        ),
+        _ => format!("request to {shown} failed: {e}"),
     };
     azure_core::Error::with_error(kind, e, message)
 }
@@ -325,7 +327,7 @@ mod tests {
     #[test]
     fn rewrite_keeps_path_and_query() {
         let t = UreqTransport::new()
-            .with_rewrite(super::super::AZURE_PUBLIC_AUTHORITY, "http://127.0.0.1:9")
+            .with_rewrite(AZURE_PUBLIC_AUTHORITY, "http://127.0.0.1:9")
             .unwrap();
         let u =
             Url::parse("https://login.microsoftonline.com:443/t/oauth2/v2.0/token?x=1").unwrap();
