@@ -7,8 +7,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-// The layers, lowest first; a module only imports from modules above it in this list (see
-// CONTRIBUTING.md).
+// The layers, lowest first: a module imports only from the layers listed before its own, and
+// foundation modules from each other without cycles (CONTRIBUTING.md; scripts/check-structure).
 //
 // Foundation: errors, options, names, digests, times, redaction, manifest and ACR models.
 mod atomic_file;
