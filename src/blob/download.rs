@@ -75,8 +75,7 @@ impl Fetcher {
             200 => {
                 // Whole blob (a registry ignoring Range answers this too): skip what was delivered.
                 skip = self.pos;
-                resp.header("content-length")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
+                resp.content_length()
             }
             206 if self.pos > 0 => {
                 let cr = resp
@@ -489,8 +488,7 @@ impl BlobClient {
             }
             200 => {
                 let total = resp
-                    .header("content-length")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .content_length()
                     .ok_or_else(|| Error::decode("chunk response", "200 without Content-Length"))?;
                 let end = range.end.min(total);
                 let start = range.start.min(end);

@@ -133,7 +133,7 @@ impl<T> Pager<T> {
     /// After a failed page, this is the page that failed, so the listing can be resumed where
     /// it broke off.
     pub fn continuation(&self) -> Option<String> {
-        self.next.as_ref().map(path_and_query)
+        self.next.as_ref().map(|u| u.path_and_query().to_string())
     }
 
     /// Walks page by page instead of item by item.
@@ -232,10 +232,6 @@ impl<T> Iterator for Pages<T> {
     fn next(&mut self) -> Option<Result<Page<T>>> {
         self.pager.fetch_page()
     }
-}
-
-fn path_and_query(u: &Url) -> String {
-    u.path_and_query().to_string()
 }
 
 /// Where a listing at `path` starts: the `continuation` when there is one, else `path` with the

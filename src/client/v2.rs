@@ -310,9 +310,7 @@ impl Client {
             });
         }
         let digest = announced.or_else(|| parsed.digest().cloned());
-        let size = resp
-            .header("content-length")
-            .and_then(|l| l.trim().parse::<u64>().ok());
+        let size = resp.content_length();
         let media_type = content_type(&resp);
         drop(resp);
         match (digest, size) {

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::url::{Host, Url};
+use super::url::{Host, Url, percent_encode};
 use crate::error::{Error, Result};
 use crate::redact;
 
@@ -94,13 +94,9 @@ pub(crate) fn resolve(base: &Url, location: &str, what: &'static str) -> Result<
 /// Percent-encodes one path segment (ACR's `/acr/v1/{name}` wants `a%2Fb` for `a/b`).
 pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    percent_encode(&mut out, s, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    });
     out
 }
 

@@ -329,6 +329,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_callers_agent_keeps_its_overall_timeout() {
+        // a server that accepts and never answers
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url =
+            super::super::Url::parse(&format!("http://{}/v2/", listener.local_addr().unwrap()))
+                .unwrap();
+        let hold = std::thread::spawn(move || listener.accept().map(|(socket, _)| socket));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_millis(300)))
+            .build()
+            .into();
+        let options = ClientOptions {
+            agent: Some(agent),
+            timeouts: Timeouts {
+                connect: Some(std::time::Duration::from_secs(5)),
+                response: None,
+                idle: None,
+            },
+            retry: RetryOptions {
+                max_retries: 0,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let transport = Transport::new(&options).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut req = Request::new(super::super::Method::GET, url);
+            let _ = tx.send(transport.send(&mut req, None).map(|r| r.status));
+        });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the agent's 300 ms overall timeout was not applied");
+        assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+        drop(hold);
+    }
+
+    #[test]
     fn transient_failures() {
         let transport = |e: ureq::Error| map_ureq_error(e, "https://r.io/");
         assert!(is_transient(&transport(ureq::Error::HostNotFound)));

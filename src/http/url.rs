@@ -176,14 +176,19 @@ fn is_uri_byte(b: u8) -> bool {
         )
 }
 
-fn encode_into(out: &mut String, text: &str) {
+/// Appends `text` to `out`, each byte that `keep` refuses percent-encoded (`%XX`).
+pub(crate) fn percent_encode(out: &mut String, text: &str, keep: impl Fn(u8) -> bool) {
     for &b in text.as_bytes() {
-        if is_uri_byte(b) {
+        if keep(b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
+}
+
+fn encode_into(out: &mut String, text: &str) {
+    percent_encode(out, text, is_uri_byte);
 }
 
 fn default_port(scheme: &str) -> Option<u16> {
@@ -268,14 +273,10 @@ impl Url {
         let scheme_end = text.len();
         text.push_str("://");
         if let Some(u) = userinfo {
-            for &b in u.as_bytes() {
-                // user info may not carry `@`, `/`, `[` or `]` as they are
-                if is_uri_byte(b) && !matches!(b, b'@' | b'/' | b'?' | b'[' | b']') {
-                    text.push(b as char);
-                } else {
-                    text.push_str(&format!("%{b:02X}"));
-                }
-            }
+            // user info may not carry `@`, `/`, `?`, `[` or `]` as they are
+            percent_encode(&mut text, u, |b| {
+                is_uri_byte(b) && !matches!(b, b'@' | b'/' | b'?' | b'[' | b']')
+            });
             text.push('@');
         }
         let host_start = text.len();
@@ -455,14 +456,13 @@ pub(crate) fn form_urlencode(pairs: &[(&str, &str)]) -> String {
 }
 
 fn form_encode_into(out: &mut String, text: &str) {
-    for &b in text.as_bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') => {
-                out.push(b as char)
-            }
-            b => out.push_str(&format!("%{b:02X}")),
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push('+');
         }
+        percent_encode(out, word, |b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
+        });
     }
 }
 

@@ -135,6 +135,40 @@ impl AcrMock {
         self.token_mock(body, access, hits)
     }
 
+    /// Like [`AcrMock::token`], but the `n`-th request (from 0) is answered with the access token
+    /// `access(n)`: for tests in which a token is renewed.
+    pub fn token_sequence(
+        &mut self,
+        scope: &str,
+        refresh: &str,
+        hits: usize,
+        access: impl Fn(usize) -> String + Send + Sync + 'static,
+    ) -> Mock {
+        let body = format!(
+            "grant_type=refresh_token&service={}&scope={}&refresh_token={}",
+            form(SERVICE),
+            form(scope),
+            form(refresh)
+        );
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        self.server
+            .mock("POST", "/oauth2/token")
+            .match_query(Matcher::Exact(API_VERSION.into()))
+            .match_header("content-type", "application/x-www-form-urlencoded")
+            .match_header("authorization", Matcher::Missing)
+            .match_body(Matcher::Exact(body))
+            .with_status(200)
+            .with_header("content-type", "application/json")
+            .with_body_from_request(move |_| {
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                serde_json::json!({ "access_token": access(n) })
+                    .to_string()
+                    .into_bytes()
+            })
+            .expect(hits)
+            .create()
+    }
+
     /// The anonymous ACR token request: `grant_type=password&service={SERVICE}&scope={scope}`, no
     /// refresh token field at all.
     pub fn anonymous_token(&mut self, scope: &str, access: &str, hits: usize) -> Mock {
