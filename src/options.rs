@@ -63,6 +63,10 @@ pub struct RetryOptions {
     pub initial_delay: Duration,
     /// Upper bound of any delay, `Retry-After` included. Default 30 s.
     pub max_delay: Duration,
+    /// Overall time one call may spend waiting between attempts; `None` means no budget beyond
+    /// `max_retries`. A `Retry-After` longer than what remains fails at once with
+    /// a throttling error naming when to retry. Default 2 min.
+    pub budget: Option<Duration>,
 }
 
 impl Default for RetryOptions {
@@ -71,6 +75,7 @@ impl Default for RetryOptions {
             max_retries: 3,
             initial_delay: Duration::from_millis(800),
             max_delay: Duration::from_secs(30),
+            budget: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -85,6 +90,10 @@ pub struct Timeouts {
     pub response: Option<Duration>,
     /// Longest silence while reading or writing a body. Default 60 s.
     pub idle: Option<Duration>,
+    /// Whole-request deadline for requests whose answers are small (tokens, manifests, errors,
+    /// listings): from sending to the last byte read, retries included. Blob transfers are not
+    /// bound by it. Default 5 min.
+    pub total: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -93,6 +102,7 @@ impl Default for Timeouts {
             connect: Some(Duration::from_secs(30)),
             response: Some(Duration::from_secs(120)),
             idle: Some(Duration::from_secs(60)),
+            total: Some(Duration::from_secs(300)),
         }
     }
 }

@@ -76,6 +76,7 @@ mod tests {
             max_retries: 3,
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
+            ..Default::default()
         };
         let d1 = delay(&o, 1, None);
         let d3 = delay(&o, 3, None);

@@ -346,6 +346,7 @@ mod tests {
                 connect: Some(std::time::Duration::from_secs(5)),
                 response: None,
                 idle: None,
+                total: None,
             },
             retry: RetryOptions {
                 max_retries: 0,

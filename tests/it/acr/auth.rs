@@ -683,6 +683,7 @@ fn retry_after_is_honoured() {
             max_retries: 1,
             initial_delay: Duration::from_millis(1),
             max_delay: Duration::from_secs(10),
+            ..Default::default()
         },
         ..Default::default()
     };

@@ -21,6 +21,7 @@ fn options() -> ClientOptions {
             max_retries: 1,
             initial_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
+            ..Default::default()
         },
         ..Default::default()
     }

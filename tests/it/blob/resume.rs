@@ -16,6 +16,7 @@ fn fast_retries() -> ClientOptions {
             max_retries: 3,
             initial_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(50),
+            ..Default::default()
         },
         ..Default::default()
     }

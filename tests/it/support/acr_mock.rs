@@ -315,6 +315,7 @@ pub fn fast_options() -> ClientOptions {
             max_retries: 2,
             initial_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(20),
+            ..Default::default()
         },
         ..Default::default()
     }
