@@ -1,9 +1,11 @@
 //! The command line as clap parses it: the global options, the commands and their arguments.
 //!
-//! A `///` comment on a field or variant here is its `--help` text, so the arguments that have no
-//! help text carry plain `//` comments.
+//! A `///` comment on a field or variant here is its `--help` text: every argument has one (a
+//! test reads each command's `--help`); the value enums carry plain `//` comments, their values
+//! being listed by the option that takes them.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use azcontainerregistry::{ArtifactOrder, ChangeableAttributes};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,9 +36,25 @@ pub struct Cli {
     /// Which listing API: ACR's /acr/v1 or the OCI /v2 one (auto: ACR for *.azurecr.* hosts).
     #[arg(long, value_enum, default_value_t = Api::Auto, global = true)]
     pub api: Api,
-    /// Print JSON for listings and `show`.
+    /// Print JSON: listings, show, set, referrers, delete-repo, push, pull and copy.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Give up on a registry that does not answer after this long (e.g. 90s, 5m, 1h; plain
+    /// numbers are seconds). Bounds every request and its retries; a blob transfer may run
+    /// longer as long as bytes keep moving.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "2m",
+          value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Allow plain http:// to a registry that is not on loopback (e.g. on the LAN); a bare
+    /// HOST:PORT then means http://. Credentials travel unencrypted.
+    #[arg(long, global = true)]
+    pub plain_http: bool,
+    /// Log more on stderr: -v info, -vv debug, -vvv trace (secrets are redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log at debug level, like RUST_LOG=debug (secrets are redacted).
+    #[arg(long, global = true)]
+    pub debug: bool,
     // the command to run
     #[command(subcommand)]
     pub command: Command,
@@ -88,41 +106,60 @@ impl From<Order> for ArtifactOrder {
 pub enum Command {
     /// List repositories.
     Repos {
+        /// Names per request (the registry may send fewer).
         #[arg(long)]
         page_size: Option<u32>,
+        /// Start after this repository name.
         #[arg(long)]
         last: Option<String>,
     },
     /// List the tags of a repository.
     Tags {
+        /// The repository.
         repo: String,
+        /// Tags per request (the registry may send fewer).
         #[arg(long)]
         page_size: Option<u32>,
+        /// Order by last update (ACR API only).
         #[arg(long)]
         orderby: Option<Order>,
+        /// Only the tags of this manifest digest (ACR API only).
         #[arg(long)]
         digest: Option<String>,
     },
     /// List the manifests of a repository (ACR).
     Manifests {
+        /// The repository.
         repo: String,
+        /// Manifests per request (the registry may send fewer).
         #[arg(long)]
         page_size: Option<u32>,
+        /// Order by last update.
         #[arg(long)]
         orderby: Option<Order>,
     },
     /// Show the properties of a repository, tag (REPO:TAG) or manifest (REPO@DIGEST) (ACR).
-    Show { target: String },
+    Show {
+        /// REPO, REPO:TAG or REPO@DIGEST.
+        target: String,
+    },
     /// Set the read/write/delete/list permissions of a repository, tag or manifest (ACR).
     Set {
+        /// REPO, REPO:TAG or REPO@DIGEST.
         target: String,
         #[command(flatten)]
         permissions: PermissionFlags,
     },
     /// Delete a tag (REPO:TAG) or a manifest (REPO@DIGEST).
-    Delete { target: String },
+    Delete {
+        /// REPO:TAG or REPO@DIGEST.
+        target: String,
+    },
     /// Delete a repository with all its tags and manifests (ACR).
-    DeleteRepo { repo: String },
+    DeleteRepo {
+        /// The repository.
+        repo: String,
+    },
     /// Manifest operations.
     #[command(subcommand)]
     Manifest(ManifestCommand),
@@ -131,24 +168,36 @@ pub enum Command {
     Blob(BlobCommand),
     /// Pull an image into an OCI image layout directory.
     Pull {
+        /// The image: [REGISTRY/]REPO[:TAG][@DIGEST].
         reference: String,
+        /// The OCI image layout directory (created when missing).
         dir: PathBuf,
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
     },
     /// Push an image from an OCI image layout directory (DIR or DIR:NAME).
-    Push { dir: String, reference: String },
+    Push {
+        /// The layout: DIR, or DIR:NAME for a name in its index.json.
+        dir: String,
+        /// Where to: [REGISTRY/]REPO[:TAG].
+        reference: String,
+    },
     /// Copy an image (mounts within a registry, streams across registries).
     Copy {
+        /// The image: [REGISTRY/]REPO[:TAG][@DIGEST].
         source: String,
+        /// Where to: [REGISTRY/]REPO[:TAG].
         destination: String,
+        /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
     },
     /// List the referrers (signatures, SBOMs, ...) of a manifest.
     Referrers {
+        /// The manifest: REPO:TAG or REPO@DIGEST.
         reference: String,
+        /// Only referrers of this artifact type.
         #[arg(long)]
         artifact_type: Option<String>,
     },
@@ -170,12 +219,16 @@ impl Command {
 /// The `--can-*` flags of `set`; a flag left out keeps its permission as it is.
 #[derive(Args, Debug)]
 pub struct PermissionFlags {
+    /// Allow pulls (true or false).
     #[arg(long)]
     can_read: Option<bool>,
+    /// Allow pushes and updates (true or false).
     #[arg(long)]
     can_write: Option<bool>,
+    /// Allow deletes (true or false).
     #[arg(long)]
     can_delete: Option<bool>,
+    /// Show in listings (true or false).
     #[arg(long)]
     can_list: Option<bool>,
 }
@@ -206,16 +259,20 @@ impl PermissionFlags {
 pub enum ManifestCommand {
     /// Print a manifest's bytes as received (or write them to --output).
     Get {
+        /// The manifest: [REGISTRY/]REPO:TAG or REPO@DIGEST.
         reference: String,
         /// Accepted media type; repeatable; default: every manifest type.
         #[arg(long)]
         accept: Vec<String>,
+        /// Write the bytes to this file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
     },
     /// Upload a manifest from a file.
     Put {
+        /// Where to: [REGISTRY/]REPO:TAG or REPO@DIGEST.
         reference: String,
+        /// The manifest file.
         file: PathBuf,
         /// Media type; default: the file's `mediaType` field.
         #[arg(long)]
@@ -228,23 +285,70 @@ pub enum ManifestCommand {
 pub enum BlobCommand {
     /// Download a blob, verified, to a file.
     Get {
+        /// The blob: [REGISTRY/]REPO@DIGEST.
         reference: String,
+        /// The file to write (replaced only once the digest matched).
         #[arg(long)]
         output: PathBuf,
     },
     /// Upload a file as a blob; prints its digest.
     Put {
+        /// The repository.
         repo: String,
+        /// The file to upload.
         file: PathBuf,
+        /// Upload in chunks of this many bytes (default: one request).
         #[arg(long)]
         chunk_size: Option<usize>,
     },
     /// Exit 0 and print the size when the blob exists, exit 1 otherwise.
-    Exists { reference: String },
+    Exists {
+        /// The blob: [REGISTRY/]REPO@DIGEST.
+        reference: String,
+    },
     /// Mount a blob from another repository of the same registry.
     Mount {
+        /// The blob to create: REPO@DIGEST.
         reference: String,
+        /// The repository that has the blob.
         #[arg(long)]
         from: String,
     },
+}
+
+/// A `--timeout` value: `90s`, `5m`, `1h`, `500ms` or plain seconds (`30`); more than zero.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let bad = || format!("{text:?} is not a duration: write e.g. 30s, 5m, 1h or 500ms");
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let d = match unit.trim() {
+        "" | "s" | "sec" | "secs" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" | "min" | "mins" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err(format!("{text:?}: the timeout must be more than zero"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_seconds_minutes_hours_or_plain_numbers() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        for bad in ["", "s", "5x", "-1s", "1.5m", "0", "0s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -9,8 +9,8 @@ use azcontainerregistry::{BlobClient, Digest, MountOutcome, UploadMode, UploadOp
 use crate::AnyResult;
 use crate::args::{BlobCommand, Cli};
 use crate::connect::{client_and_ref, client_for, registry};
-use crate::output::file_error;
-use crate::progress::byte_bar;
+use crate::output::{self, file_error};
+use crate::progress::{CountingReader, CountingWriter, Meter};
 
 /// Runs a `blob` command; only `exists` answers with an exit status other than success.
 pub fn run(cli: &Cli, command: &BlobCommand) -> AnyResult<ExitCode> {
@@ -34,16 +34,36 @@ fn blob_ref(cli: &Cli, text: &str) -> AnyResult<(BlobClient, String, Digest)> {
     Ok((client.blob_client(), r.repository().to_string(), digest))
 }
 
-/// `blob get`: downloads a blob, verified, to `output`, with a note on stderr.
+/// `blob get`: downloads a blob, verified, to `output` (atomically: a temporary file in the same
+/// directory, renamed once the digest matched), with a note on stderr. One `GET`: its
+/// `Content-Length` sizes the progress bar.
 fn get(cli: &Cli, reference: &str, output: &Path) -> AnyResult<()> {
     let (blobs, repo, digest) = blob_ref(cli, reference)?;
-    let size = blobs
-        .check_blob_exists(&repo, &digest)?
-        .ok_or_else(|| format!("blob {digest} not found in {repo}"))?;
-    let bar = byte_bar(size, "download");
-    let written = blobs.download_blob_to(&repo, &digest, output)?;
-    bar.finish_and_clear();
-    eprintln!("{digest}: {written} bytes verified -> {}", output.display());
+    let mut reader = blobs.get_blob(&repo, &digest)?;
+    let meter = Meter::new(reader.size(), "download");
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".acr-download-");
+    // what `File::create` gives: 0666 less the umask (a temporary file alone would be 0600)
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(file_error(dir, "create a file in"))?;
+    let written = reader.copy_to(&mut CountingWriter::new(temp.as_file_mut(), &meter))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(file_error(output, "write"))?;
+    temp.persist(output)
+        .map_err(|e| file_error(output, "write")(e.error))?;
+    meter.finish();
+    output::note(format!(
+        "{digest}: {written} bytes verified -> {}",
+        output.display()
+    ));
     Ok(())
 }
 
@@ -52,17 +72,18 @@ fn put(cli: &Cli, repo: &str, file: &Path, chunk_size: Option<usize>) -> AnyResu
     let client = client_for(cli, &registry(cli)?)?;
     let f = File::open(file).map_err(file_error(file, "open"))?;
     let size = f.metadata().map_err(file_error(file, "read"))?.len();
-    let bar = byte_bar(size, "upload");
+    let meter = Meter::new(Some(size), "upload");
     let mut options = UploadOptions::default();
     if let Some(c) = chunk_size {
         options.chunk_size = c;
         options.mode = UploadMode::Chunked;
     }
-    let uploaded = client
-        .blob_client()
-        .upload_blob_seekable(repo, bar.wrap_read(f), options)?;
-    bar.finish_and_clear();
-    println!("{}", uploaded.digest);
+    let uploaded =
+        client
+            .blob_client()
+            .upload_blob_seekable(repo, CountingReader::new(f, &meter), options)?;
+    meter.finish();
+    output::line(uploaded.digest)?;
     Ok(())
 }
 
@@ -71,11 +92,11 @@ fn exists(cli: &Cli, reference: &str) -> AnyResult<ExitCode> {
     let (blobs, repo, digest) = blob_ref(cli, reference)?;
     Ok(match blobs.check_blob_exists(&repo, &digest)? {
         Some(size) => {
-            println!("{size}");
+            output::line(size)?;
             ExitCode::SUCCESS
         }
         None => {
-            eprintln!("{repo}@{digest} does not exist");
+            output::note(format!("{repo}@{digest} does not exist"));
             ExitCode::from(1)
         }
     })
@@ -86,7 +107,7 @@ fn mount(cli: &Cli, reference: &str, from: &str) -> AnyResult<()> {
     let (blobs, repo, digest) = blob_ref(cli, reference)?;
     match blobs.mount_blob(&repo, from, &digest)? {
         MountOutcome::Mounted => {
-            println!("mounted {digest} from {from} into {repo}");
+            output::line(format!("mounted {digest} from {from} into {repo}"))?;
             Ok(())
         }
         MountOutcome::UploadStarted(session) => {

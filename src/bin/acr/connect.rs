@@ -11,7 +11,7 @@ use crate::host::{is_azure_host, url_authority, with_scheme};
 pub fn registry(cli: &Cli) -> AnyResult<String> {
     cli.registry
         .as_deref()
-        .map(with_scheme)
+        .map(|r| with_scheme(r, cli.plain_http))
         .ok_or_else(|| "no registry: pass --registry URL or set ACR_REGISTRY".into())
 }
 
@@ -30,7 +30,7 @@ pub fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
             client_for(cli, &base)?
         }
         (Some(host), _) => {
-            let other = with_scheme(host);
+            let other = with_scheme(host, cli.plain_http);
             client_with(cli, &other, credential::for_other_registry(cli, &other)?)?
         }
         (None, base) => client_for(cli, &base?)?,
@@ -47,16 +47,31 @@ pub fn use_acr_api(cli: &Cli, registry: &str) -> bool {
     }
 }
 
-/// A client for `registry` signing in with `credential`, with the `--audience` given.
+/// A client for `registry` signing in with `credential`, with the options the command line gives.
 fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
+    Ok(Client::new(registry, credential, options(cli))?)
+}
+
+/// The client options of the command line: `--audience`, `--plain-http`, and `--timeout`, which
+/// is the whole-request deadline and the retry budget, and caps the connect, response and idle
+/// timeouts (a blob transfer runs longer as long as bytes keep moving).
+pub fn options(cli: &Cli) -> ClientOptions {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
+        allow_http: cli.plain_http,
         ..Default::default()
     };
     if let Some(a) = &cli.audience {
         options.audience = Audience::Custom(a.clone());
     }
-    Ok(Client::new(registry, credential, options)?)
+    let limit = cli.timeout;
+    let t = &mut options.timeouts;
+    t.total = Some(limit);
+    for timeout in [&mut t.connect, &mut t.response, &mut t.idle] {
+        *timeout = Some(timeout.map_or(limit, |d| d.min(limit)));
+    }
+    options.retry.budget = Some(options.retry.budget.map_or(limit, |b| b.min(limit)));
+    options
 }
 
 /// What a reference names: a manifest (REPO@DIGEST), a tag (REPO:TAG) or a repository (REPO).

@@ -5,6 +5,7 @@ use azcontainerregistry::Credential;
 use crate::AnyResult;
 use crate::args::{AuthMode, Cli};
 use crate::host::is_azure_host;
+use crate::output;
 
 /// The credential for `--registry`: as `--auth` says, or for `auto` basic when a username is given,
 /// Azure AD for an Azure registry, anonymous otherwise.
@@ -43,9 +44,9 @@ pub fn for_other_registry(cli: &Cli, registry: &str) -> AnyResult<Credential> {
         });
     }
     if cli.username.is_some() {
-        eprintln!(
+        output::note(format!(
             "acr: note: credentials are only sent to --registry; {registry} is accessed anonymously"
-        );
+        ));
     }
     Ok(Credential::anonymous())
 }

@@ -14,7 +14,7 @@ pub fn delete(cli: &Cli, target: &str) -> AnyResult<()> {
     match Target::of(&r) {
         Target::Manifest(d) => {
             client.delete_manifest(repo, d.as_str())?;
-            println!("deleted {repo}@{d}");
+            output::line(format!("deleted {repo}@{d}"))?;
         }
         Target::Tag(t) => {
             if use_acr_api(cli, client.endpoint()) {
@@ -22,7 +22,7 @@ pub fn delete(cli: &Cli, target: &str) -> AnyResult<()> {
             } else {
                 untag_by_deleting_manifest(&client, repo, t)?;
             }
-            println!("deleted {repo}:{t}");
+            output::line(format!("deleted {repo}:{t}"))?;
         }
         Target::Repository => {
             return Err(
@@ -39,12 +39,14 @@ fn untag_by_deleting_manifest(client: &Client, repo: &str, tag: &str) -> AnyResu
     match client.manifest_exists(repo, tag)? {
         Some(info) => {
             client.delete_manifest(repo, info.digest.as_str())?;
-            eprintln!(
+            output::note(format!(
                 "acr: note: the OCI API cannot untag; deleted manifest {} (and every tag on it)",
                 info.digest
-            );
+            ));
         }
-        None => eprintln!("acr: note: {repo}:{tag} does not exist; nothing to delete"),
+        None => output::note(format!(
+            "acr: note: {repo}:{tag} does not exist; nothing to delete"
+        )),
     }
     Ok(())
 }
@@ -55,16 +57,16 @@ pub fn delete_repo(cli: &Cli, repo: &str) -> AnyResult<()> {
     let result = client.delete_repository(repo)?;
     if result.deleted_manifests.is_empty() && result.deleted_tags.is_empty() {
         // a 404 counts as done, and so does a registry without the ACR API: say which
-        eprintln!(
+        output::note(format!(
             "acr: note: the registry reported nothing deleted: {repo} does not exist (or the \
              registry has no ACR API)"
-        );
+        ));
     }
     output::print(cli.json, &result, |r| {
-        println!(
+        output::line(format!(
             "deleted {repo}: {} manifests, {} tags",
             r.deleted_manifests.len(),
             r.deleted_tags.len()
-        )
+        ))
     })
 }

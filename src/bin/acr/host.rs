@@ -8,15 +8,16 @@ pub fn is_azure_host(registry: &str) -> bool {
         .any(|s| host.ends_with(s))
 }
 
-/// A registry URL; a bare `host[:port]` gets `http://` on loopback, `https://` elsewhere.
-pub fn with_scheme(registry: &str) -> String {
+/// A registry URL; a bare `host[:port]` gets `http://` on loopback or with `plain_http`
+/// (`--plain-http`), `https://` elsewhere.
+pub fn with_scheme(registry: &str, plain_http: bool) -> String {
     if registry.contains("://") {
         return registry.to_string();
     }
     let loopback = ["localhost", "127.0.0.1", "[::1]"]
         .iter()
         .any(|l| url_host(registry) == *l);
-    if loopback {
+    if loopback || plain_http {
         format!("http://{registry}")
     } else {
         format!("https://{registry}")

@@ -9,6 +9,7 @@ use azcontainerregistry::manifest::Platform;
 use crate::AnyResult;
 use crate::args::Cli;
 use crate::connect::client_and_ref;
+use crate::output;
 use crate::progress::with_bars;
 
 /// `pull`: an image (or only the platforms given) into the layout directory `dir`.
@@ -27,8 +28,7 @@ pub fn pull(cli: &Cli, reference: &str, dir: &Path, platforms: &[String]) -> Any
         "{} blobs fetched, {} already there, {} bytes",
         report.blobs_transferred, report.blobs_skipped, report.bytes_transferred
     );
-    print_report("pulled", &report, &detail);
-    Ok(())
+    print_report(cli, "pulled", &report, &detail)
 }
 
 /// `push`: the image of a layout (`DIR`, or `DIR:NAME` for a name in its index.json).
@@ -46,8 +46,7 @@ pub fn push(cli: &Cli, dir: &str, reference: &str) -> AnyResult<()> {
         "{} blobs uploaded, {} already there",
         report.blobs_transferred, report.blobs_skipped
     );
-    print_report("pushed", &report, &detail);
-    Ok(())
+    print_report(cli, "pushed", &report, &detail)
 }
 
 /// `copy`: an image (or only the platforms given) from `source` to `destination`.
@@ -68,8 +67,7 @@ pub fn copy(cli: &Cli, source: &str, destination: &str, platforms: &[String]) ->
         "{} blobs moved, {} mounted or already there",
         report.blobs_transferred, report.blobs_skipped
     );
-    print_report("copied", &report, &detail);
-    Ok(())
+    print_report(cli, "copied", &report, &detail)
 }
 
 /// The `--platform` values (`os/arch[/variant]`).
@@ -80,10 +78,20 @@ fn parse_platforms(platforms: &[String]) -> AnyResult<Vec<Platform>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// A transfer's result: its digest on stdout, `VERB DIGEST (DETAIL)` on stderr.
-fn print_report(verb: &str, report: &TransferReport, detail: &str) {
-    println!("{}", report.digest);
-    eprintln!("{verb} {} ({detail})", report.digest);
+/// A transfer's result: its digest on stdout (or, with `--json`, the whole report as a JSON
+/// object), and `VERB DIGEST (DETAIL)` on stderr.
+fn print_report(cli: &Cli, verb: &str, report: &TransferReport, detail: &str) -> AnyResult<()> {
+    let json = serde_json::json!({
+        "digest": report.digest.as_str(),
+        "mediaType": report.media_type,
+        "manifests": report.manifests,
+        "blobsTransferred": report.blobs_transferred,
+        "blobsSkipped": report.blobs_skipped,
+        "bytesTransferred": report.bytes_transferred,
+    });
+    output::print(cli.json, &json, |_| output::line(&report.digest))?;
+    output::note(format!("{verb} {} ({detail})", report.digest));
+    Ok(())
 }
 
 /// `REPO[:TAG][@DIGEST]`: a reference without its registry part.

@@ -1,35 +1,47 @@
-//! The listings: `repos`, `tags` and `manifests`, one name per line or JSON.
+//! The listings: `repos`, `tags` and `manifests`, one name per line or JSON, printed page by page
+//! as the registry sends them (constant memory, whatever the listing's length).
 
 use azcontainerregistry::{
-    Digest, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions, ListTagsOptions,
+    Digest, ListManifestsOptions, ListNamesOptions, ListRepositoriesOptions, ListTagsOptions, Pager,
 };
+use serde::Serialize;
 
 use crate::AnyResult;
 use crate::args::{Cli, Order};
 use crate::connect::{client_for, registry, use_acr_api};
-use crate::output;
+use crate::output::Listing;
+
+/// Prints every page of `pager` as it arrives: `line(item)` per item, or JSON array elements.
+fn stream<T: Serialize>(json: bool, pager: Pager<T>, line: impl Fn(&T) -> String) -> AnyResult<()> {
+    let mut listing = Listing::new(json);
+    for page in pager.pages() {
+        listing.page(&page?.items, &line)?;
+    }
+    listing.finish()?;
+    Ok(())
+}
 
 /// `repos`: the repository names, through ACR's catalog or the OCI `_catalog`.
 pub fn repos(cli: &Cli, page_size: Option<u32>, last: Option<&str>) -> AnyResult<()> {
     let reg = registry(cli)?;
     let client = client_for(cli, &reg)?;
     let last = last.map(str::to_string);
-    let names: Vec<String> = if use_acr_api(cli, &reg) {
+    let pager = if use_acr_api(cli, &reg) {
         let o = ListRepositoriesOptions {
             page_size,
             last,
             ..Default::default()
         };
-        client.list_repositories(o).collect::<Result<_, _>>()?
+        client.list_repositories(o)
     } else {
         let o = ListNamesOptions {
             page_size,
             last,
             ..Default::default()
         };
-        client.list_catalog(o).collect::<Result<_, _>>()?
+        client.list_catalog(o)
     };
-    output::print_lines(cli.json, &names, String::clone)
+    stream(cli.json, pager, String::clone)
 }
 
 /// `tags`: tag objects under the ACR API (names as text), names under the OCI one.
@@ -49,8 +61,7 @@ pub fn tags(
             digest: digest.map(Digest::parse).transpose()?,
             ..Default::default()
         };
-        let tags = client.list_tags(repo, o).collect::<Result<Vec<_>, _>>()?;
-        return output::print_lines(cli.json, &tags, |t| t.name.clone());
+        return stream(cli.json, client.list_tags(repo, o), |t| t.name.clone());
     }
     if orderby.is_some() || digest.is_some() {
         return Err("--orderby and --digest need the ACR API (--api acr)".into());
@@ -59,10 +70,7 @@ pub fn tags(
         page_size,
         ..Default::default()
     };
-    let tags = client
-        .list_tag_names(repo, o)
-        .collect::<Result<Vec<_>, _>>()?;
-    output::print_lines(cli.json, &tags, String::clone)
+    stream(cli.json, client.list_tag_names(repo, o), String::clone)
 }
 
 /// `manifests`: the manifests of a repository (ACR only), their digests as text.
@@ -78,8 +86,7 @@ pub fn manifests(
         order_by: orderby.map(Into::into),
         ..Default::default()
     };
-    let manifests = client
-        .list_manifests(repo, o)
-        .collect::<Result<Vec<_>, _>>()?;
-    output::print_lines(cli.json, &manifests, |m| m.digest.to_string())
+    stream(cli.json, client.list_manifests(repo, o), |m| {
+        m.digest.to_string()
+    })
 }

@@ -41,6 +41,7 @@ mod delete;
 mod host;
 mod image;
 mod list;
+mod logger;
 mod manifest;
 mod output;
 mod progress;
@@ -48,6 +49,7 @@ mod props;
 mod referrers;
 
 use std::error::Error;
+use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -57,11 +59,20 @@ use args::{Api, BlobCommand, Cli, Command};
 /// What every command returns: any error ends up as the one `acr: error:` line.
 type AnyResult<T> = Result<T, Box<dyn Error>>;
 
-/// Runs the command line; an error is one stderr line and exit status 1 (2 for `blob exists`).
+/// Runs the command line; an error is one stderr line and exit status 1 (2 for `blob exists`); a
+/// closed stdout ends it quietly with status 0.
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logger::init(cli.verbose, cli.debug);
     run(&cli).unwrap_or_else(|e| {
-        eprintln!("acr: error: {}", error_line(&cli.command, e.as_ref()));
+        if stdout_closed(e.as_ref()) {
+            // `acr repos | head`: the reader has what it wanted
+            return ExitCode::SUCCESS;
+        }
+        output::note(format!(
+            "acr: error: {}",
+            error_line(&cli.command, e.as_ref())
+        ));
         // `blob exists` is a predicate: 1 means "absent", so an error must be something else
         if matches!(cli.command, Command::Blob(BlobCommand::Exists { .. })) {
             ExitCode::from(2)
@@ -121,10 +132,23 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The error on one line; for an ACR-only command that got a bare 404, a hint that the registry
-/// may lack the ACR API.
+/// Whether the command failed because its stdout was closed (a broken pipe).
+fn stdout_closed(e: &(dyn Error + 'static)) -> bool {
+    let io_error = e.downcast_ref::<io::Error>().or_else(|| {
+        e.downcast_ref::<azcontainerregistry::Error>()
+            .and_then(|e| match e {
+                azcontainerregistry::Error::Io(io) => Some(io),
+                _ => None,
+            })
+    });
+    io_error.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The error on one line (escaped when printed); for an ACR-only command that got a bare 404, a
+/// hint that the registry may lack the ACR API; for plain http, the flag that allows it.
 fn error_line(command: &Command, e: &(dyn Error + 'static)) -> String {
     let mut text = e.to_string().replace(['\r', '\n'], " ");
+    text = text.replace("ClientOptions::allow_http", "--plain-http");
     if command.acr_only().is_some() && without_acr_api(e) {
         text.push_str(
             " (does this registry have the ACR API? show, set, manifests and delete-repo need \

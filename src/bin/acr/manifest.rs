@@ -1,6 +1,7 @@
 //! `manifest get` and `manifest put`: a manifest's exact bytes, to and from the registry.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use azcontainerregistry::GetManifestOptions;
@@ -8,7 +9,7 @@ use azcontainerregistry::GetManifestOptions;
 use crate::AnyResult;
 use crate::args::{Cli, ManifestCommand};
 use crate::connect::client_and_ref;
-use crate::output::file_error;
+use crate::output::{self, file_error};
 
 /// Runs a `manifest` command.
 pub fn run(cli: &Cli, command: &ManifestCommand) -> AnyResult<()> {
@@ -36,15 +37,15 @@ fn get(cli: &Cli, reference: &str, accept: &[String], output: Option<&Path>) -> 
     match output {
         Some(path) => {
             std::fs::write(path, &m.bytes).map_err(file_error(path, "write"))?;
-            eprintln!(
+            output::note(format!(
                 "{} {} ({} bytes) -> {}",
                 m.digest,
                 m.media_type,
                 m.bytes.len(),
                 path.display()
-            );
+            ));
         }
-        None => io::stdout().write_all(&m.bytes)?,
+        None => io::stdout().write_all(&for_stdout(&m.bytes))?,
     }
     Ok(())
 }
@@ -63,7 +64,7 @@ fn put(cli: &Cli, reference: &str, file: &Path, media_type: Option<String>) -> A
         &bytes,
         &media_type,
     )?;
-    println!("{digest}");
+    output::line(digest)?;
     Ok(())
 }
 
@@ -74,4 +75,23 @@ fn media_type_field(bytes: &[u8]) -> AnyResult<String> {
     Ok(media_type
         .ok_or("the manifest has no mediaType field: pass --media-type")?
         .to_string())
+}
+
+/// A manifest's bytes for stdout: exact into a pipe or a file; on a terminal, with control
+/// characters other than line breaks and tabs escaped (a registry cannot drive the terminal).
+fn for_stdout(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if !io::stdout().is_terminal() {
+        return Cow::Borrowed(bytes);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| {
+            l.split('\t')
+                .map(|part| output::escape(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect();
+    Cow::Owned(lines.join("\n").into_bytes())
 }

@@ -1,21 +1,137 @@
 //! Progress bars on stderr, drawn only when stderr is a terminal: one bar for a single blob, or a
 //! total and one bar per blob for an image transfer.
+//!
+//! A blob's bar shows the position in the blob, moved by the adapters [`CountingReader`] (an
+//! upload's source: a seek back, to hash first or to resume, moves the bar back) and
+//! [`CountingWriter`] (a download's file). With `ACR_PROGRESS_EVENTS=1` (a hidden test hook) each
+//! move is also printed on stderr as `progress: WHAT POSITION/SIZE`, where no terminal is needed.
 
 use std::collections::HashMap;
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 
 use azcontainerregistry::image::{Progress, ProgressFn, ProgressKind};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A bar of `size` bytes labelled `what`, for one blob's transfer.
-pub fn byte_bar(size: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(size), draw_target());
-    bar.set_style(style(
-        "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-    ));
-    bar.set_message(what.to_string());
-    bar
+/// The hidden variable that prints each progress move on stderr (for tests: no terminal needed).
+const EVENTS: &str = "ACR_PROGRESS_EVENTS";
+
+/// The progress of one blob's transfer: a bar (on a terminal) of its position in the blob.
+pub struct Meter {
+    /// The bar (hidden unless stderr is a terminal).
+    bar: ProgressBar,
+    /// `upload` or `download`.
+    what: &'static str,
+    /// Whether each move is printed (`ACR_PROGRESS_EVENTS`).
+    events: bool,
+}
+
+impl Meter {
+    /// A meter labelled `what`, of `size` bytes when known.
+    pub fn new(size: Option<u64>, what: &'static str) -> Meter {
+        let bar = ProgressBar::with_draw_target(size, draw_target());
+        bar.set_style(style(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        ));
+        bar.set_message(what);
+        Meter {
+            bar,
+            what,
+            events: std::env::var_os(EVENTS).is_some_and(|v| v == "1"),
+        }
+    }
+
+    /// Moves the bar to `position`.
+    fn set_position(&self, position: u64) {
+        if position == self.bar.position() {
+            return;
+        }
+        self.bar.set_position(position);
+        if self.events {
+            let size = self.bar.length().map_or("?".into(), |l| l.to_string());
+            eprintln!("progress: {} {position}/{size}", self.what);
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A source whose reads and seeks move a [`Meter`] to the position reached.
+pub struct CountingReader<'a, R> {
+    /// The source.
+    inner: R,
+    /// The meter it moves.
+    meter: &'a Meter,
+    /// The position in the source.
+    position: u64,
+}
+
+impl<'a, R> CountingReader<'a, R> {
+    /// Counts what is read from `inner`, which starts at position 0.
+    pub fn new(inner: R, meter: &'a Meter) -> Self {
+        CountingReader {
+            inner,
+            meter,
+            position: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.position += n as u64;
+        self.meter.set_position(self.position);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for CountingReader<'_, R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.position = self.inner.seek(to)?;
+        // seeking to the end only measures the source: nothing was transferred
+        if !matches!(to, SeekFrom::End(_)) {
+            self.meter.set_position(self.position);
+        }
+        Ok(self.position)
+    }
+}
+
+/// A destination whose writes move a [`Meter`] by the bytes written.
+pub struct CountingWriter<'a, W> {
+    /// The destination.
+    inner: W,
+    /// The meter it moves.
+    meter: &'a Meter,
+    /// Bytes written.
+    written: u64,
+}
+
+impl<'a, W> CountingWriter<'a, W> {
+    /// Counts what is written to `inner`.
+    pub fn new(inner: W, meter: &'a Meter) -> Self {
+        CountingWriter {
+            inner,
+            meter,
+            written: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        self.meter.set_position(self.written);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Runs an image transfer with bars: `transfer` gets the progress callback to pass on. The bars
@@ -93,5 +209,35 @@ impl Bars {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn a_reader_read_twice_counts_the_position_not_the_sum() {
+        let meter = Meter::new(Some(1000), "upload");
+        let mut r = CountingReader::new(Cursor::new(vec![7u8; 1000]), &meter);
+        // what an upload does: measure, hash the whole source, seek back, send it
+        assert_eq!(r.seek(SeekFrom::End(0)).unwrap(), 1000);
+        r.seek(SeekFrom::Start(0)).unwrap();
+        assert_eq!(meter.bar.position(), 0);
+        io::copy(&mut r, &mut io::sink()).unwrap();
+        r.seek(SeekFrom::Start(0)).unwrap();
+        io::copy(&mut r, &mut io::sink()).unwrap();
+        assert_eq!(meter.bar.position(), 1000);
+    }
+
+    #[test]
+    fn a_writer_moves_the_meter_by_the_bytes_written() {
+        let meter = Meter::new(None, "download");
+        let mut w = CountingWriter::new(Vec::new(), &meter);
+        w.write_all(&[1; 300]).unwrap();
+        assert_eq!(meter.bar.position(), 300);
+        w.write_all(&[1; 200]).unwrap();
+        assert_eq!(meter.bar.position(), 500);
     }
 }

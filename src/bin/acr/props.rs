@@ -1,6 +1,8 @@
 //! The ACR properties of a repository, tag or manifest: `show` prints them, `set` changes the
 //! permissions.
 
+use std::io;
+
 use azcontainerregistry::{
     ArtifactManifestProperties, ArtifactTagProperties, ChangeableAttributes,
     ManifestWriteableProperties, RepositoryProperties, RepositoryWriteableProperties,
@@ -67,47 +69,47 @@ pub fn set(cli: &Cli, target: &str, flags: &PermissionFlags) -> AnyResult<()> {
 }
 
 /// `show`'s lines for a manifest.
-fn print_manifest(repo: &str, p: &ArtifactManifestProperties) {
+fn print_manifest(repo: &str, p: &ArtifactManifestProperties) -> io::Result<()> {
     let m = &p.manifest;
-    field("manifest", format!("{repo}@{}", m.digest));
-    field("media type", or_dash(m.media_type.as_ref()));
+    field("manifest", format!("{repo}@{}", m.digest))?;
+    field("media type", or_dash(m.media_type.as_ref()))?;
     let os = or_dash(m.operating_system.as_ref());
     field(
         "platform",
         format!("{os}/{}", or_dash(m.architecture.as_ref())),
-    );
-    field("size", or_dash(m.size));
-    field("tags", m.tags.join(", "));
+    )?;
+    field("size", or_dash(m.size))?;
+    field("tags", m.tags.join(", "))?;
     print_times(
         m.created_on.as_ref(),
         m.last_updated_on.as_ref(),
         &m.changeable_attributes,
-    );
+    )
 }
 
 /// `show`'s lines for a tag.
-fn print_tag(repo: &str, p: &ArtifactTagProperties) {
+fn print_tag(repo: &str, p: &ArtifactTagProperties) -> io::Result<()> {
     let t = &p.tag;
-    field("tag", format!("{repo}:{}", t.name));
-    field("digest", &t.digest);
+    field("tag", format!("{repo}:{}", t.name))?;
+    field("digest", &t.digest)?;
     print_times(
         t.created_on.as_ref(),
         t.last_updated_on.as_ref(),
         &t.changeable_attributes,
-    );
+    )
 }
 
 /// `show`'s lines for a repository.
-fn print_repository(p: &RepositoryProperties) {
-    field("repository", &p.name);
-    field("registry", &p.registry_login_server);
-    field("manifests", p.manifest_count);
-    field("tags", p.tag_count);
+fn print_repository(p: &RepositoryProperties) -> io::Result<()> {
+    field("repository", &p.name)?;
+    field("registry", &p.registry_login_server)?;
+    field("manifests", p.manifest_count)?;
+    field("tags", p.tag_count)?;
     print_times(
         p.created_on.as_ref(),
         p.last_updated_on.as_ref(),
         &p.changeable_attributes,
-    );
+    )
 }
 
 /// The lines every `show` ends with: created, last updated, and the permissions.
@@ -115,13 +117,13 @@ fn print_times(
     created: Option<&Timestamp>,
     updated: Option<&Timestamp>,
     attributes: &ChangeableAttributes,
-) {
-    field("created", or_dash(created));
-    field("last updated", or_dash(updated));
-    println!("{}", permissions(attributes));
+) -> io::Result<()> {
+    field("created", or_dash(created))?;
+    field("last updated", or_dash(updated))?;
+    output::line(permissions(attributes))
 }
 
 /// `set`'s line: `updated NAME (can read/write/delete/list: ...)`.
-fn updated(name: &str, attributes: &ChangeableAttributes) {
-    println!("updated {name} ({})", permissions(attributes));
+fn updated(name: &str, attributes: &ChangeableAttributes) -> io::Result<()> {
+    output::line(format!("updated {name} ({})", permissions(attributes)))
 }

@@ -5,7 +5,7 @@ use azcontainerregistry::TagOrDigest;
 use crate::AnyResult;
 use crate::args::Cli;
 use crate::connect::client_and_ref;
-use crate::output;
+use crate::output::Listing;
 
 /// `referrers`: one `DIGEST ARTIFACT_TYPE` line per referrer (a tag is resolved first), or JSON.
 pub fn referrers(cli: &Cli, reference: &str, artifact_type: Option<&str>) -> AnyResult<()> {
@@ -15,8 +15,11 @@ pub fn referrers(cli: &Cli, reference: &str, artifact_type: Option<&str>) -> Any
         TagOrDigest::Tag(t) => client.get_manifest(r.repository(), &t)?.digest,
     };
     let list = client.list_referrers(r.repository(), &digest, artifact_type)?;
-    output::print_lines(cli.json, &list, |d| {
+    let mut listing = Listing::new(cli.json);
+    listing.page(&list, |d| {
         let kind = d.artifact_type.as_deref().unwrap_or(&d.media_type);
         format!("{} {kind}", d.digest)
-    })
+    })?;
+    listing.finish()?;
+    Ok(())
 }
