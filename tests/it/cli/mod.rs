@@ -1,2 +1,8 @@
 mod acr;
+mod flags;
+mod logging;
+mod loopback;
 mod oci;
+mod stream;
+mod terminal;
+mod transfer;
