@@ -22,7 +22,13 @@
 //!   get`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one `deleted
 //!   ...`/`updated ...`/`mounted ...` line, or readable `show` lines; `--json` turns listings,
 //!   `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field names; `tags --json`
-//!   lists tag objects with digests and times under the ACR API, names otherwise).
+//!   lists tag objects with digests and times under the ACR API, names otherwise), and the
+//!   report of `push`, `pull` and `copy` into a JSON object.
+//! - Listings are printed page by page as they arrive (a failure on a later page leaves the
+//!   earlier ones printed). A closed stdout (`acr repos | head`) ends the command quietly, exit 0.
+//! - Text from a registry or an image is printed with control characters escaped (`output.rs`);
+//!   JSON stays exact.
+//! - Logs (`-v`, `--debug`, `RUST_LOG`) go to stderr, redacted (`logger.rs`).
 //! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
 //!   stderr is a terminal).
 //! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from

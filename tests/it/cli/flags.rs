@@ -70,7 +70,11 @@ fn every_flag_and_argument_of_every_command_has_a_help_text() {
             missing.push(format!("acr {} {entry}", command.join(" ")));
         }
     }
-    assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "without help text:\n{}",
+        missing.join("\n")
+    );
     // the parser of this test finds what it looks for
     let sample = "Options:\n      --last <LAST>\n      --ok  Fine\n  -h, --help\n          Print\n";
     assert_eq!(undescribed(sample), ["--last <LAST>"]);
@@ -108,10 +112,20 @@ fn timeout_bounds_a_registry_that_never_answers() {
 #[test]
 fn timeout_values_are_durations() {
     let bad = Acr::new()
-        .args(["--registry", "http://127.0.0.1:9", "--timeout", "5x", "repos"])
+        .args([
+            "--registry",
+            "http://127.0.0.1:9",
+            "--timeout",
+            "5x",
+            "repos",
+        ])
         .run();
     assert_eq!(bad.code(), 2, "{}", bad.describe());
-    assert!(bad.stderr().contains("not a duration"), "{}", bad.describe());
+    assert!(
+        bad.stderr().contains("not a duration"),
+        "{}",
+        bad.describe()
+    );
     let zero = Acr::new().args(["--timeout", "0", "repos"]).run();
     assert_eq!(zero.code(), 2, "{}", zero.describe());
 }

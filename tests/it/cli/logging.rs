@@ -25,8 +25,14 @@ fn traced(reg: &Registry, args: &[&str]) -> Run {
 /// after `_state=`, or an `Authorization` header value.
 fn assert_no_secrets(log: &str) {
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
-    assert!(!log.contains(PASSWORD), "the password is in the log:\n{log}");
-    assert!(!log.contains(&basic), "Basic credentials are in the log:\n{log}");
+    assert!(
+        !log.contains(PASSWORD),
+        "the password is in the log:\n{log}"
+    );
+    assert!(
+        !log.contains(&basic),
+        "Basic credentials are in the log:\n{log}"
+    );
     // every token the issuers here sign is a JWT, whose header starts `eyJ`
     assert!(!log.contains("eyJ"), "a JWT is in the log:\n{log}");
     for (i, _) in log.match_indices("_state=") {
@@ -58,20 +64,33 @@ fn blob_round_trip(reg: &Registry, dir: &std::path::Path) -> String {
     let file = file.to_str().unwrap();
     let digest = sha256_digest(&data);
     let mut log = String::new();
-    let put = traced(reg, &["blob", "put", "logged", file, "--chunk-size", "100000"]);
+    let put = traced(
+        reg,
+        &["blob", "put", "logged", file, "--chunk-size", "100000"],
+    );
     assert_eq!(put.stdout().trim(), digest);
     log += &put.stderr();
     log += &traced(reg, &["blob", "put", "logged2", file]).stderr();
     let out = dir.join("back.bin");
     let reference = format!("logged@{digest}");
-    log += &traced(reg, &["blob", "get", &reference, "--output", out.to_str().unwrap()]).stderr();
+    log += &traced(
+        reg,
+        &["blob", "get", &reference, "--output", out.to_str().unwrap()],
+    )
+    .stderr();
     assert_eq!(std::fs::read(&out).unwrap(), data);
     let repos = traced(reg, &["repos"]);
     assert_eq!(repos.stdout_lines(), ["logged", "logged2"]);
     log += &repos.stderr();
     // the test can fail: the dependencies did log at trace level, requests and upload URLs
-    assert!(log.contains("acr: trace: ureq"), "no ureq trace lines:\n{log}");
-    assert!(log.contains("_state=REDACTED"), "no upload URL in the log:\n{log}");
+    assert!(
+        log.contains("acr: trace: ureq"),
+        "no ureq trace lines:\n{log}"
+    );
+    assert!(
+        log.contains("_state=REDACTED"),
+        "no upload URL in the log:\n{log}"
+    );
     log
 }
 
@@ -88,7 +107,10 @@ fn trace_logs_with_bearer_tokens_hold_no_token() {
     let reg = Registry::builder().token_auth_basic(USER, PASSWORD).start();
     let dir = tempfile::tempdir().unwrap();
     let log = blob_round_trip(&reg, dir.path());
-    assert!(reg.token_issuer().token_requests() > 0, "no token was fetched");
+    assert!(
+        reg.token_issuer().token_requests() > 0,
+        "no token was fetched"
+    );
     assert_no_secrets(&log);
 
     // -vvv is trace too, and --debug is debug: both filtered the same way
@@ -101,7 +123,14 @@ fn trace_logs_with_bearer_tokens_hold_no_token() {
     assert_no_secrets(&verbose.stderr());
     let debug = Acr::new()
         .registry(&reg.url())
-        .args(["--username", USER, "--password", PASSWORD, "--debug", "repos"])
+        .args([
+            "--username",
+            USER,
+            "--password",
+            PASSWORD,
+            "--debug",
+            "repos",
+        ])
         .run()
         .success();
     assert!(debug.stderr().contains("acr: debug:"));

@@ -92,7 +92,12 @@ fn a_million_names_are_printed_in_small_constant_memory() {
         line.clear();
     }
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "acr repos failed ({status}): {stderr}");
     assert_eq!(lines, TOTAL, "{stderr}");
@@ -148,11 +153,19 @@ fn a_reader_that_stops_early_ends_the_command_quietly_with_status_0() {
     }
     drop(out);
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(first, [name(0), name(1), name(2)]);
     assert_eq!(status.code(), Some(0), "stderr: {stderr}");
-    assert!(stderr.is_empty(), "a closed stdout is not an error: {stderr}");
+    assert!(
+        stderr.is_empty(),
+        "a closed stdout is not an error: {stderr}"
+    );
     assert!(
         server.requests().len() < 200_000 / PAGE,
         "acr went on listing after its reader left"

@@ -5,7 +5,7 @@
 use super::loopback::{Answer, Loopback};
 use crate::support::cli::{Acr, Run};
 
-/// ESC (a colour and a title sequence), BEL, backspace, NUL, DEL, a C1 CSI and NEL, a bidi override.
+/// ESC (a colour and a title sequence), BEL, backspace, NUL, DEL, C1 CSI and NEL, bidi override.
 const EVIL: &str = "v1\u{1b}[31mred\u{1b}]0;pwned\u{7}\u{8}\u{0}\u{7f}\u{9b}2J\u{85}\u{202e}";
 /// What `EVIL` looks like once escaped.
 const SHOWN: &str = "v1\\x1b[31mred\\x1b]0;pwned\\x07\\x08\\x00\\x7f\\u{9b}2J\\u{85}\\u{202e}";
@@ -66,7 +66,11 @@ fn registry_text_is_escaped_on_stdout_and_in_error_lines() {
     assert_eq!(tags.stdout_lines(), ["ok", SHOWN]);
 
     let referrers = acr(&server, &["referrers", &format!("evil@{DIGEST}")]).quiet_success();
-    assert!(!has_controls(&referrers.output.stdout), "{:?}", referrers.stdout());
+    assert!(
+        !has_controls(&referrers.output.stdout),
+        "{:?}",
+        referrers.stdout()
+    );
     assert_eq!(
         referrers.stdout_lines(),
         [format!("{DIGEST} application/{SHOWN}")]
@@ -75,7 +79,10 @@ fn registry_text_is_escaped_on_stdout_and_in_error_lines() {
     let show = acr(&server, &["show", &format!("evil@{DIGEST}")]).quiet_success();
     assert!(!has_controls(&show.output.stdout), "{:?}", show.stdout());
     let text = show.stdout();
-    assert!(text.contains(&format!("{SHOWN}/{SHOWN}")), "platform: {text}");
+    assert!(
+        text.contains(&format!("{SHOWN}/{SHOWN}")),
+        "platform: {text}"
+    );
     assert!(text.contains(&format!("media type:    {SHOWN}")), "{text}");
 
     // the registry's error message, in the one error line

@@ -31,7 +31,10 @@ fn blob_get_sends_one_get_and_its_progress_reaches_the_size() {
             let mut answer = Answer::json(200, data.clone());
             answer.headers = vec![
                 ("Content-Type".into(), "application/octet-stream".into()),
-                ("Docker-Content-Digest".into(), path.rsplit('/').next().unwrap().into()),
+                (
+                    "Docker-Content-Digest".into(),
+                    path.rsplit('/').next().unwrap().into(),
+                ),
             ];
             Some(answer)
         })
