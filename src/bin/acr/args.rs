@@ -168,7 +168,7 @@ pub enum Command {
     Blob(BlobCommand),
     /// Pull an image into an OCI image layout directory.
     Pull {
-        /// The image: [REGISTRY/]REPO[:TAG][@DIGEST].
+        /// The image: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
         reference: String,
         /// The OCI image layout directory (created when missing).
         dir: PathBuf,
@@ -180,14 +180,14 @@ pub enum Command {
     Push {
         /// The layout: DIR, or DIR:NAME for a name in its index.json.
         dir: String,
-        /// Where to: [REGISTRY/]REPO[:TAG].
+        /// Where to: REPO:TAG, optionally after REGISTRY/.
         reference: String,
     },
     /// Copy an image (mounts within a registry, streams across registries).
     Copy {
-        /// The image: [REGISTRY/]REPO[:TAG][@DIGEST].
+        /// The image: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
         source: String,
-        /// Where to: [REGISTRY/]REPO[:TAG].
+        /// Where to: REPO:TAG, optionally after REGISTRY/.
         destination: String,
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
@@ -259,7 +259,7 @@ impl PermissionFlags {
 pub enum ManifestCommand {
     /// Print a manifest's bytes as received (or write them to --output).
     Get {
-        /// The manifest: [REGISTRY/]REPO:TAG or REPO@DIGEST.
+        /// The manifest: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
         reference: String,
         /// Accepted media type; repeatable; default: every manifest type.
         #[arg(long)]
@@ -270,7 +270,7 @@ pub enum ManifestCommand {
     },
     /// Upload a manifest from a file.
     Put {
-        /// Where to: [REGISTRY/]REPO:TAG or REPO@DIGEST.
+        /// Where to: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
         reference: String,
         /// The manifest file.
         file: PathBuf,
@@ -285,7 +285,7 @@ pub enum ManifestCommand {
 pub enum BlobCommand {
     /// Download a blob, verified, to a file.
     Get {
-        /// The blob: [REGISTRY/]REPO@DIGEST.
+        /// The blob: REPO@DIGEST, optionally after REGISTRY/.
         reference: String,
         /// The file to write (replaced only once the digest matched).
         #[arg(long)]
@@ -303,7 +303,7 @@ pub enum BlobCommand {
     },
     /// Exit 0 and print the size when the blob exists, exit 1 otherwise.
     Exists {
-        /// The blob: [REGISTRY/]REPO@DIGEST.
+        /// The blob: REPO@DIGEST, optionally after REGISTRY/.
         reference: String,
     },
     /// Mount a blob from another repository of the same registry.
