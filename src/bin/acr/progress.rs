@@ -49,7 +49,9 @@ impl Meter {
         self.bar.set_position(position);
         if self.events {
             let size = self.bar.length().map_or("?".into(), |l| l.to_string());
-            eprintln!("progress: {} {position}/{size}", self.what);
+            let line = format!("progress: {} {position}/{size}", self.what);
+            // a closed stderr must not end the transfer
+            let _ = writeln!(io::stderr().lock(), "{line}");
         }
     }
 
