@@ -1,11 +1,12 @@
 //! Clients for the command line's registries, and what a reference names in them.
 
+use azcontainerregistry::Api as LibApi;
 use azcontainerregistry::{Audience, Client, ClientOptions, Credential, Digest, Reference};
 
 use crate::AnyResult;
 use crate::args::{Api, Cli};
 use crate::credential;
-use crate::host::{is_azure_host, url_authority, with_scheme};
+use crate::host::{url_authority, with_scheme};
 
 /// The `--registry` URL (a bare `host[:port]` gets its scheme).
 pub fn registry(cli: &Cli) -> AnyResult<String> {
@@ -38,25 +39,32 @@ pub fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
     Ok((client, r))
 }
 
-/// Whether to use ACR's `/acr/v1` API rather than the OCI one, as `--api` says.
-pub fn use_acr_api(cli: &Cli, registry: &str) -> bool {
-    match cli.api {
-        Api::Acr => true,
-        Api::Oci => false,
-        Api::Auto => is_azure_host(registry),
-    }
+/// Whether to use ACR's `/acr/v1` API rather than the OCI one, as `--api` says (auto: the
+/// library decides from the registry's host, credential or challenge).
+pub fn use_acr_api(client: &Client) -> AnyResult<bool> {
+    Ok(client.is_acr()?)
 }
 
-/// A client for `registry` signing in with `credential`, with the `--audience` given.
-fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
+/// The client options of the command line: `--api`, `--audience`.
+pub fn options(cli: &Cli) -> ClientOptions {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
+        api: match cli.api {
+            Api::Acr => LibApi::Acr,
+            Api::Oci => LibApi::Oci,
+            Api::Auto => LibApi::Auto,
+        },
         ..Default::default()
     };
     if let Some(a) = &cli.audience {
         options.audience = Audience::Custom(a.clone());
     }
-    Ok(Client::new(registry, credential, options)?)
+    options
+}
+
+/// A client for `registry` signing in with `credential`, with the options of the command line.
+pub fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
+    Ok(Client::new(registry, credential, options(cli))?)
 }
 
 /// What a reference names: a manifest (REPO@DIGEST), a tag (REPO:TAG) or a repository (REPO).

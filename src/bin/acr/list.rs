@@ -9,12 +9,12 @@ use crate::args::{Cli, Order};
 use crate::connect::{client_for, registry, use_acr_api};
 use crate::output;
 
-/// `repos`: the repository names, through ACR's catalog or the OCI `_catalog`.
-pub fn repos(cli: &Cli, page_size: Option<u32>, last: Option<&str>) -> AnyResult<()> {
-    let reg = registry(cli)?;
-    let client = client_for(cli, &reg)?;
+/// `repos` and `catalog`: the repository names of `reg`, through ACR's catalog or the OCI
+/// `_catalog`.
+pub fn repos(cli: &Cli, reg: &str, page_size: Option<u32>, last: Option<&str>) -> AnyResult<()> {
+    let client = client_for(cli, reg)?;
     let last = last.map(str::to_string);
-    let names: Vec<String> = if use_acr_api(cli, &reg) {
+    let names: Vec<String> = if use_acr_api(&client)? {
         let o = ListRepositoriesOptions {
             page_size,
             last,
@@ -42,7 +42,7 @@ pub fn tags(
 ) -> AnyResult<()> {
     let reg = registry(cli)?;
     let client = client_for(cli, &reg)?;
-    if use_acr_api(cli, &reg) {
+    if use_acr_api(&client)? {
         let o = ListTagsOptions {
             page_size,
             order_by: orderby.map(Into::into),
