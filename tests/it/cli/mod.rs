@@ -1,2 +1,3 @@
 mod acr;
+mod login;
 mod oci;
