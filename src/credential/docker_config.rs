@@ -38,7 +38,7 @@ const DOCKER_HUB_HOSTS: [&str; 3] = ["docker.io", "index.docker.io", "registry-1
 /// |---|---|
 /// | `"auth": base64("user:password")` | [`Credential::basic`] |
 /// | `"username"`, `"password"` | [`Credential::basic`] |
-/// | `"identitytoken"` | [`Credential::identity_token`] (`az acr login` writes ACR refresh tokens) |
+/// | `"identitytoken"` (`az acr login`: an ACR refresh token) | [`Credential::identity_token`] |
 /// | `"registrytoken"` | [`Credential::registry_token`] |
 /// | helper answer with `Username` `<token>` | [`Credential::identity_token`] |
 /// | other helper answer | [`Credential::basic`] |

@@ -408,3 +408,39 @@ fn cached_access(token: Secret) -> Cached {
         jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
     Cached { token, expires_at }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audience_for(endpoint: &str, set: Audience) -> Audience {
+        let options = ClientOptions {
+            audience: set,
+            ..Default::default()
+        };
+        let url = Url::parse(endpoint).unwrap();
+        AuthPolicy::new(url, Credential::anonymous(), &options).audience
+    }
+
+    #[test]
+    fn sovereign_registries_get_their_clouds_audience_unless_one_is_set() {
+        let auto = Audience::Auto;
+        assert_eq!(
+            audience_for("https://r.azurecr.cn", auto.clone()),
+            Audience::AzureChina
+        );
+        assert_eq!(
+            audience_for("https://r.azurecr.us", auto.clone()),
+            Audience::AzureGovernment
+        );
+        assert_eq!(
+            audience_for("https://r.azurecr.io", auto),
+            Audience::ContainerRegistry
+        );
+        let set = Audience::ContainerRegistry;
+        assert_eq!(
+            audience_for("https://r.azurecr.cn", set),
+            Audience::ContainerRegistry
+        );
+    }
+}

@@ -40,6 +40,8 @@ pub fn tags(
     orderby: Option<Order>,
     digest: Option<&str>,
 ) -> AnyResult<()> {
+    // an invalid name is an error before anything is sent (deciding the API may send a probe)
+    azcontainerregistry::reference::validate_repository(repo)?;
     let reg = registry(cli)?;
     let client = client_for(cli, &reg)?;
     if use_acr_api(&client)? {

@@ -233,14 +233,14 @@ fn digest_tag_config_and_catalog_work_like_crane() {
     let acr = |args: &[&str]| acr_in(dir.path()).registry(&reg.url()).args(args).run();
 
     let digest = acr(&["digest", "app:v1"]).quiet_success();
-    assert_eq!(digest.stdout_lines(), [image.manifest_digest.clone()]);
+    assert_eq!(digest.stdout_lines(), [image.manifest_digest.as_str()]);
     let tagged = acr(&["tag", "app:v1", "stable"]).quiet_success();
     assert_eq!(tagged.stdout_lines(), ["tagged app:stable"]);
     assert_eq!(
         acr(&["digest", "app:stable"])
             .quiet_success()
             .stdout_lines(),
-        [image.manifest_digest.clone()]
+        [image.manifest_digest.as_str()]
     );
     let config = acr(&["config", "app:stable"]).quiet_success();
     assert_eq!(config.output.stdout, image.config);

@@ -371,3 +371,27 @@ fn standard_files_are_read_in_docker_then_containers_order() {
     );
     assert!(!found_in_env("a.io").contains("pw"), "a secret in Debug");
 }
+
+#[test]
+fn docker_config_reads_the_standard_file_for_the_clients_registry() {
+    const NAME: &str = "docker_config_reads_the_standard_file_for_the_clients_registry";
+    if !child::is_child(module_path!(), NAME) {
+        let reg = Registry::with_htpasswd("dora", "from-env-file");
+        reg.push_test_image("env/app", "v1", 10, 6);
+        let dir = tempfile::tempdir().unwrap();
+        write_config(
+            dir.path(),
+            &json!({"auths": {reg.host_port(): {"auth": auth_field("dora", "from-env-file")}}}),
+        );
+        Child::new(module_path!(), NAME)
+            .env("DOCKER_CONFIG", dir.path())
+            .env("HOME", dir.path())
+            .env("REG", reg.url())
+            .run();
+        return;
+    }
+    assert_eq!(
+        catalog(&child::var("REG"), Credential::docker_config()).unwrap(),
+        ["env/app"]
+    );
+}
