@@ -88,8 +88,12 @@ impl Client {
     }
 
     /// Checks that the registry answers and takes the client's credential: `GET /v2/`, signing in
-    /// as a request without a repository would (what `docker login` does). A refused credential is
-    /// an authentication error.
+    /// as a request without a repository would (what `docker login` does). A credential the
+    /// registry refuses is an error with [`Error::is_unauthorized`]; one its token service refuses,
+    /// an [`Error::Authentication`].
+    ///
+    /// [`Error::is_unauthorized`]: crate::Error::is_unauthorized
+    /// [`Error::Authentication`]: crate::Error::Authentication
     ///
     /// ```no_run
     /// use azcontainerregistry::{Client, ClientOptions, Credential};

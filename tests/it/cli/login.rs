@@ -254,3 +254,30 @@ fn digest_tag_config_and_catalog_work_like_crane() {
         assert_eq!(listed.stdout_lines(), ["app"], "{cmd}");
     }
 }
+
+#[test]
+fn copy_signs_in_to_each_registry_with_its_own_entry() {
+    let src = Registry::with_htpasswd("src-user", "src-pw");
+    let dst = Registry::with_htpasswd("dst-user", "dst-pw");
+    let image = src.push_test_image("app", "v1", 50, 15);
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &json!({"auths": {
+            src.host_port(): {"auth": auth_field("src-user", "src-pw")},
+            dst.host_port(): {"auth": auth_field("dst-user", "dst-pw")},
+        }}),
+    );
+    let target = format!("{}/copied/app:v1", dst.host_port());
+    acr_in(dir.path())
+        .registry(&src.url())
+        .args(["copy", "app:v1", &target])
+        .run()
+        .success();
+    let digest = acr_in(dir.path())
+        .registry(&dst.url())
+        .args(["digest", "copied/app:v1"])
+        .run()
+        .quiet_success();
+    assert_eq!(digest.stdout_lines(), [image.manifest_digest.as_str()]);
+}
