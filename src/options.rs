@@ -143,8 +143,8 @@ impl Default for Timeouts {
 pub enum Api {
     /// Decide from the registry: `*.azurecr.io`/`.cn`/`.us` hosts and Azure AD credentials are
     /// ACR; any other registry is ACR when its challenge names a token realm `/oauth2/token` on
-    /// its own host with its host as service (custom domains, private endpoints, replays). One
-    /// probe (`GET /v2/`) at most per client, when nothing else has told.
+    /// its own origin (custom domains, private endpoints, replays). One probe (`GET /v2/`) at
+    /// most per client, when nothing else has told.
     #[default]
     Auto,
     /// Azure Container Registry, whatever the host.
