@@ -292,3 +292,35 @@ impl Credential {
         Ok(Self::azure(credential))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A credential that panics as `azure_core` does when it has no transport.
+    #[derive(Debug)]
+    struct NoTransport;
+
+    #[async_trait::async_trait]
+    impl AzTokenCredential for NoTransport {
+        async fn get_token(
+            &self,
+            _scopes: &[&str],
+            _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AzAccessToken> {
+            panic!("The `reqwest` feature is required to use the default HTTP client.")
+        }
+    }
+
+    #[test]
+    fn a_panic_for_want_of_a_transport_in_a_token_request_is_an_error() {
+        let err = AzureTokenCredential::new(Arc::new(NoTransport))
+            .get_token(&["https://containerregistry.azure.net/.default"])
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no HTTP transport") && text.contains("Credential::azure_with"),
+            "{text}"
+        );
+    }
+}
