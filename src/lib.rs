@@ -39,8 +39,8 @@ pub use blob::{
 };
 pub use client::*;
 pub use credential::{
-    AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential,
-    ExchangeGrantType, ExchangeOptions, Secret, TokenCredential, TokenGrantType,
+    AccessToken, AcrAccessToken, AcrRefreshToken, AuthenticationClient, Credential, DockerConfig,
+    ExchangeGrantType, ExchangeOptions, NULL_GUID, Secret, TokenCredential, TokenGrantType,
 };
 pub use digest::{Algorithm, Digest, DigestCalculator, DigestReader, DigestWriter, Hasher};
 pub use error::{Error, ErrorCode, ErrorDetail, RegistryError, Result};
@@ -49,7 +49,7 @@ pub use manifest::{
     media_type,
 };
 pub use models::*;
-pub use options::{Audience, ClientOptions, RetryOptions, Timeouts};
+pub use options::{Api, Audience, ClientOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
 /// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes

@@ -4,14 +4,18 @@ use std::time::Duration;
 
 /// The Azure AD audience the registry's tokens are requested for.
 ///
-/// Every cloud accepts [`Audience::ContainerRegistry`], the default. Older registries, or
+/// The default, [`Audience::Auto`], picks the audience from the registry's host: the Azure
+/// Resource Manager audience of Azure China for `*.azurecr.cn`, of Azure US Government for
+/// `*.azurecr.us`, and [`Audience::ContainerRegistry`] everywhere else. Older registries, or
 /// registries whose "ARM audience tokens" setting is on, may want the Azure Resource Manager
-/// audience of their cloud.
+/// audience of their cloud: set it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Audience {
-    /// `https://containerregistry.azure.net`, valid in every cloud.
+    /// From the registry's host (see [`Audience::for_host`]).
     #[default]
+    Auto,
+    /// `https://containerregistry.azure.net`, valid in the public cloud (and most others).
     ContainerRegistry,
     /// `https://management.azure.com` (Azure public cloud ARM).
     AzurePublicCloud,
@@ -24,7 +28,7 @@ pub enum Audience {
 }
 
 impl Audience {
-    /// The audience URL.
+    /// The audience URL ([`Audience::Auto`] without a host: the container registry audience).
     ///
     /// ```
     /// use azcontainerregistry::Audience;
@@ -35,11 +39,36 @@ impl Audience {
     /// ```
     pub fn as_str(&self) -> &str {
         match self {
-            Audience::ContainerRegistry => "https://containerregistry.azure.net",
+            Audience::Auto | Audience::ContainerRegistry => "https://containerregistry.azure.net",
             Audience::AzurePublicCloud => "https://management.azure.com",
             Audience::AzureChina => "https://management.chinacloudapi.cn",
             Audience::AzureGovernment => "https://management.usgovcloudapi.net",
             Audience::Custom(s) => s,
+        }
+    }
+
+    /// The audience for the registry at `host`: this one, unless it is [`Audience::Auto`], which
+    /// becomes the audience of the host's cloud.
+    ///
+    /// ```
+    /// use azcontainerregistry::Audience;
+    /// assert_eq!(Audience::Auto.for_host("r.azurecr.cn"), Audience::AzureChina);
+    /// assert_eq!(Audience::Auto.for_host("r.azurecr.us"), Audience::AzureGovernment);
+    /// assert_eq!(Audience::Auto.for_host("r.azurecr.io"), Audience::ContainerRegistry);
+    /// let set = Audience::AzurePublicCloud;
+    /// assert_eq!(set.for_host("r.azurecr.cn"), Audience::AzurePublicCloud);
+    /// ```
+    pub fn for_host(&self, host: &str) -> Audience {
+        if *self != Audience::Auto {
+            return self.clone();
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if host.ends_with(".azurecr.cn") {
+            Audience::AzureChina
+        } else if host.ends_with(".azurecr.us") {
+            Audience::AzureGovernment
+        } else {
+            Audience::ContainerRegistry
         }
     }
 
@@ -107,6 +136,23 @@ impl Default for Timeouts {
     }
 }
 
+/// Which API a [`Client`](crate::Client) takes the registry to have: Azure Container Registry's
+/// (with `/acr/v1` and ACR's token endpoints) or the plain OCI distribution API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Api {
+    /// Decide from the registry: `*.azurecr.io`/`.cn`/`.us` hosts and Azure AD credentials are
+    /// ACR; any other registry is ACR when its challenge names a token realm `/oauth2/token` on
+    /// its own origin (custom domains, private endpoints, replays). One probe (`GET /v2/`) at
+    /// most per client, when nothing else has told.
+    #[default]
+    Auto,
+    /// Azure Container Registry, whatever the host.
+    Acr,
+    /// A plain OCI distribution registry, whatever the host.
+    Oci,
+}
+
 /// Options shared by [`Client`](crate::Client), [`BlobClient`](crate::BlobClient) and
 /// [`AuthenticationClient`](crate::AuthenticationClient).
 ///
@@ -145,6 +191,9 @@ pub struct ClientOptions {
     /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel
     /// unencrypted.
     pub allow_http: bool,
+    /// Which API the registry has (default [`Api::Auto`]: decided from its behaviour); see
+    /// [`Client::is_acr`](crate::Client::is_acr).
+    pub api: Api,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -157,6 +206,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("proxy", &self.proxy.as_deref().map(crate::redact::proxy))
             .field("agent", &self.agent.as_ref().map(|_| "custom"))
             .field("allow_http", &self.allow_http)
+            .field("api", &self.api)
             .finish()
     }
 }

@@ -25,6 +25,7 @@ pub use v2::*;
 
 use crate::credential::Credential;
 use crate::error::Result;
+use crate::http::{Method, Request};
 use crate::options::ClientOptions;
 use crate::pipeline::Pipeline;
 
@@ -59,6 +60,58 @@ impl Client {
     /// The registry's endpoint URL.
     pub fn endpoint(&self) -> &str {
         self.pipeline.endpoint().as_str()
+    }
+
+    /// Whether the registry is Azure Container Registry (so that its `/acr/v1` operations and
+    /// token endpoints are there): as [`ClientOptions::api`] says; with [`Api::Auto`], true for
+    /// `*.azurecr.io`/`.cn`/`.us` hosts and Azure AD credentials, and for any other registry whose
+    /// challenge names a token realm `/oauth2/token` on the registry's own origin (custom domains,
+    /// private endpoints, replays). At most one request (`GET /v2/`) per client, only when a
+    /// challenge has not already told; the answer is kept.
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// let client = Client::new(
+    ///     "https://registry.example.com",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
+    /// if client.is_acr()? {
+    ///     println!("Azure Container Registry behind a custom domain");
+    /// }
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    ///
+    /// [`Api::Auto`]: crate::Api::Auto
+    pub fn is_acr(&self) -> Result<bool> {
+        self.pipeline.is_acr()
+    }
+
+    /// Checks that the registry answers and takes the client's credential: `GET /v2/`, signing in
+    /// as a request without a repository would (what `docker login` does). A credential the
+    /// registry refuses is an error with [`Error::is_unauthorized`]; one its token service refuses,
+    /// an [`Error::Authentication`].
+    ///
+    /// [`Error::is_unauthorized`]: crate::Error::is_unauthorized
+    /// [`Error::Authentication`]: crate::Error::Authentication
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{Client, ClientOptions, Credential};
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::basic("user", "password"),
+    ///     ClientOptions::default(),
+    /// )?;
+    /// client.check_sign_in()?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn check_sign_in(&self) -> Result<()> {
+        let url = self.pipeline.url("/v2/")?;
+        let resp = self.pipeline.send(Request::new(Method::GET, url))?;
+        if resp.is_success() {
+            return Ok(());
+        }
+        Err(resp.into_error())
     }
 
     /// The pipeline, for the layers above (blobs, images) that share it.

@@ -4,10 +4,10 @@
 
 use std::time::SystemTime;
 
-use super::Secret;
+use super::{Credential, Kind, Secret};
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Transport, Url, form_urlencode};
-use crate::options::ClientOptions;
+use crate::options::{Audience, ClientOptions};
 
 pub(crate) const API_VERSION: &str = "2021-07-01";
 const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
@@ -108,6 +108,7 @@ pub enum TokenGrantType {
 pub struct AuthenticationClient {
     transport: Transport,
     endpoint: Url,
+    audience: Audience,
 }
 
 impl AuthenticationClient {
@@ -116,8 +117,45 @@ impl AuthenticationClient {
         let endpoint = crate::http::parse_endpoint(endpoint, options.allow_http)?;
         Ok(AuthenticationClient {
             transport: Transport::new(&options)?,
+            audience: options.audience.for_host(endpoint.host_str()),
             endpoint,
         })
+    }
+
+    /// What `az acr login` does: an Azure AD token from `credential` (for the audience of
+    /// [`ClientOptions::audience`]) exchanged for an ACR refresh token for `service` (the
+    /// registry's login server). Store it with [`DockerConfig::store`] as a
+    /// [`Credential::identity_token`], or use it as a password with the user
+    /// [`NULL_GUID`](crate::NULL_GUID).
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{AuthenticationClient, ClientOptions, Credential};
+    /// let auth =
+    ///     AuthenticationClient::new("https://myregistry.azurecr.io", ClientOptions::default())?;
+    /// let refresh = auth.sign_in("myregistry.azurecr.io", &Credential::azure_default()?)?;
+    /// # let _ = refresh;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    ///
+    /// [`DockerConfig::store`]: crate::DockerConfig::store
+    pub fn sign_in(&self, service: &str, credential: &Credential) -> Result<AcrRefreshToken> {
+        let Kind::Token(source) = credential.kind() else {
+            return Err(Error::Config(
+                "AuthenticationClient::sign_in needs an Azure AD credential".into(),
+            ));
+        };
+        let scope = self.audience.scope();
+        let aad = source.get_token(&[scope.as_str()]).map_err(|e| {
+            Error::auth(
+                format!("could not get an Azure AD token for {scope}"),
+                Some(e),
+            )
+        })?;
+        self.exchange_aad_access_token_for_acr_refresh_token(
+            service,
+            &aad.token,
+            ExchangeOptions::default(),
+        )
     }
 
     /// `POST /oauth2/exchange`: an Azure AD access token for an ACR refresh token.

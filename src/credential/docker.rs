@@ -8,7 +8,7 @@ use base64::Engine as _;
 use super::Secret;
 use super::cache::Cached;
 use crate::error::{Error, Result};
-use crate::http::{Method, Request, Transport, Url};
+use crate::http::{Method, Request, Transport, Url, form_urlencode};
 
 /// Tokens without `expires_in` or `exp` are valid this long (the distribution spec's default).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
@@ -60,6 +60,49 @@ pub(crate) fn fetch_token(
             err,
         ));
     }
+    decode(resp)
+}
+
+/// The OAuth2 refresh grant (Docker's `identitytoken` on a registry that is not ACR):
+/// `POST {realm}` with `grant_type=refresh_token`, `service`, `scope`, `client_id` and
+/// `refresh_token`, answered with `{"access_token":…}`.
+pub(crate) fn fetch_token_with_refresh(
+    transport: &Transport,
+    realm: &Url,
+    service: Option<&str>,
+    scopes: &[&str],
+    refresh_token: &Secret,
+) -> Result<Cached> {
+    let scope = scopes.join(" ");
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", "azcontainerregistry"),
+    ];
+    if let Some(s) = service {
+        form.push(("service", s));
+    }
+    if !scope.is_empty() {
+        form.push(("scope", &scope));
+    }
+    form.push(("refresh_token", refresh_token.expose()));
+    let body = form_urlencode(&form);
+    let mut req = Request::new(Method::POST, realm.clone())
+        .header("Accept", "application/json")
+        .form(body.as_bytes());
+    let resp = transport.send(&mut req, None)?;
+    if !resp.is_success() {
+        let status = resp.status;
+        let err = resp.into_error();
+        return Err(Error::auth_refused(
+            format!("the token service refused the identity token (status {status})"),
+            err,
+        ));
+    }
+    decode(resp)
+}
+
+/// A token service's answer.
+fn decode(resp: crate::http::Response) -> Result<Cached> {
     let body: TokenResponse = resp.json("token response", 1024 * 1024)?;
     let token = body
         .token

@@ -23,17 +23,25 @@ pub mod azure;
 pub(crate) mod cache;
 pub mod challenge;
 pub(crate) mod docker;
+mod docker_config;
+mod helper;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::error::Result;
+use crate::http::Url;
 
 pub use acr::{
     AcrAccessToken, AcrRefreshToken, AuthenticationClient, ExchangeGrantType, ExchangeOptions,
     TokenGrantType,
 };
+pub use docker_config::{DockerConfig, Store};
+
+/// The username ACR gives its refresh tokens: `az acr login` stores them with it, and
+/// `az acr login --expose-token` prints it.
+pub const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// A string that never shows itself in `Debug` or `Display`.
 ///
@@ -129,8 +137,26 @@ pub struct Credential {
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
     Anonymous,
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
     Token(Arc<dyn TokenCredential>),
+    /// An ACR refresh token or an OAuth2 refresh token (Docker's `identitytoken`).
+    IdentityToken {
+        username: String,
+        token: Secret,
+    },
+    /// A bearer token sent as it is (Docker's `registrytoken`).
+    RegistryToken(Secret),
+    /// Decided once the registry is known (e.g. read from a Docker config file).
+    Later(Arc<dyn Resolve>),
+}
+
+/// Finds the credential for a registry when a client first needs it.
+pub(crate) trait Resolve: Send + Sync + fmt::Debug {
+    /// The credential for the registry at `registry`.
+    fn resolve(&self, registry: &Url) -> Result<Credential>;
 }
 
 impl Credential {
@@ -174,6 +200,44 @@ impl Credential {
     pub fn token_arc(source: Arc<dyn TokenCredential>) -> Self {
         Credential {
             kind: Kind::Token(source),
+        }
+    }
+
+    /// An identity token (Docker's `identitytoken`): an ACR refresh token, as `az acr login`
+    /// stores it and `az acr login --expose-token` prints it, or another registry's OAuth2 refresh
+    /// token. ACR gets it at `/oauth2/token` (`grant_type=refresh_token`); other token services
+    /// get the OAuth2 refresh grant.
+    ///
+    /// ```
+    /// let c = azcontainerregistry::Credential::identity_token("eyJ...");
+    /// assert!(!c.is_anonymous());
+    /// ```
+    pub fn identity_token(token: impl Into<Secret>) -> Self {
+        Self::identity_token_for(NULL_GUID, token)
+    }
+
+    /// An identity token issued to `username` (the OAuth2 refresh grant sends no username; ACR's
+    /// tokens belong to [`NULL_GUID`]).
+    pub fn identity_token_for(username: impl Into<String>, token: impl Into<Secret>) -> Self {
+        Credential {
+            kind: Kind::IdentityToken {
+                username: username.into(),
+                token: token.into(),
+            },
+        }
+    }
+
+    /// A registry token (Docker's `registrytoken`): sent as `Authorization: Bearer` on every
+    /// request to the registry, as it is.
+    pub fn registry_token(token: impl Into<Secret>) -> Self {
+        Credential {
+            kind: Kind::RegistryToken(token.into()),
+        }
+    }
+
+    pub(crate) fn resolved_later(source: Arc<dyn Resolve>) -> Self {
+        Credential {
+            kind: Kind::Later(source),
         }
     }
 

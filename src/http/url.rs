@@ -407,6 +407,15 @@ impl Url {
         self.set_query(Some(&query));
     }
 
+    /// `host[:port]`, the port only when it is not the scheme's default: how Docker's config
+    /// files key a registry.
+    pub(crate) fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host_str()),
+            None => self.host_str().to_string(),
+        }
+    }
+
     /// Scheme, host and port: two URLs with the same origin share credentials and connections.
     pub(crate) fn origin(&self) -> Origin {
         Origin {

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use super::scope::{covers, normalize_scope};
 use crate::credential::cache::{Cached, TokenCache, jwt_expiry};
 use crate::credential::challenge::Challenge;
-use crate::credential::{Credential, Kind, Secret, TokenCredential, acr, docker};
+use crate::credential::{Credential, Kind, NULL_GUID, Secret, TokenCredential, acr, docker};
 use crate::error::{Error, Result};
 use crate::http::{Transport, Url, is_loopback};
 use crate::options::{Audience, ClientOptions};
@@ -49,6 +49,8 @@ struct State {
 pub(crate) struct AuthPolicy {
     endpoint: Url,
     credential: Credential,
+    /// What a credential decided later (a Docker config's) turned out to be.
+    resolved: Mutex<Option<Credential>>,
     audience: Audience,
     /// Token realms may be plain http (not only on loopback).
     allow_http: bool,
@@ -56,16 +58,17 @@ pub(crate) struct AuthPolicy {
     cache: TokenCache,
 }
 
-fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AuthPolicy {
     pub(crate) fn new(endpoint: Url, credential: Credential, options: &ClientOptions) -> Self {
         AuthPolicy {
+            audience: options.audience.for_host(endpoint.host_str()),
             endpoint,
             credential,
-            audience: options.audience.clone(),
+            resolved: Mutex::default(),
             allow_http: options.allow_http,
             state: Mutex::default(),
             cache: TokenCache::default(),
@@ -73,7 +76,44 @@ impl AuthPolicy {
     }
 
     pub(crate) fn is_anonymous(&self) -> bool {
-        self.credential.is_anonymous()
+        match self.credential.kind() {
+            Kind::Later(_) => lock(&self.resolved)
+                .as_ref()
+                .is_some_and(Credential::is_anonymous),
+            _ => self.credential.is_anonymous(),
+        }
+    }
+
+    /// True when the credential is an Azure AD one (only ACR takes those).
+    pub(crate) fn is_azure_ad(&self) -> bool {
+        matches!(self.credential.kind(), Kind::Token(_))
+    }
+
+    /// Whether the registry's challenge, when one was seen, showed ACR's token endpoint.
+    pub(crate) fn challenge_says_acr(&self) -> Option<bool> {
+        let st = lock(&self.state);
+        if st.basic {
+            return Some(false);
+        }
+        st.bearer.as_ref().map(|b| self.is_acr_realm(&b.realm))
+    }
+
+    /// The credential to use: the one given, or what a credential decided later resolved to
+    /// (looked up once; a failed lookup is tried again by the next request).
+    fn credential(&self) -> Result<Credential> {
+        let Kind::Later(source) = self.credential.kind() else {
+            return Ok(self.credential.clone());
+        };
+        let mut resolved = lock(&self.resolved);
+        if let Some(c) = &*resolved {
+            return Ok(c.clone());
+        }
+        let c = source.resolve(&self.endpoint)?;
+        if matches!(c.kind(), Kind::Later(_)) {
+            return Err(Error::Config("a credential resolved to another one".into()));
+        }
+        *resolved = Some(c.clone());
+        Ok(c)
     }
 
     /// True when `url` is on the registry's origin (the only place credentials go).
@@ -94,6 +134,10 @@ impl AuthPolicy {
         if !self.same_origin(url) {
             return Ok(None);
         }
+        let credential = self.credential()?;
+        if let Kind::RegistryToken(token) = credential.kind() {
+            return Ok(Some(format!("Bearer {}", token.expose())));
+        }
         let (bearer, basic, scope) = {
             let st = lock(&self.state);
             let scope = scope
@@ -102,10 +146,7 @@ impl AuthPolicy {
             (st.bearer.clone(), st.basic, scope)
         };
         if basic {
-            if let Kind::Basic { username, password } = self.credential.kind() {
-                return Ok(Some(docker::basic_header(username, password)));
-            }
-            return Ok(None);
+            return Ok(basic_of(&credential).map(|(u, p)| docker::basic_header(u, p)));
         }
         let Some(bearer) = bearer else {
             return Ok(None);
@@ -113,7 +154,7 @@ impl AuthPolicy {
         let scope = scope.unwrap_or_default();
         // A failure here is final: sending the request bare would only be challenged and fetch
         // again.
-        let token = self.token(transport, &bearer, &scope)?;
+        let token = self.token(transport, &bearer, &scope, &credential)?;
         Ok(Some(format!("Bearer {}", token.expose())))
     }
 
@@ -127,8 +168,12 @@ impl AuthPolicy {
         sent: Option<&str>,
         asked: Option<&str>,
     ) -> Result<Option<String>> {
+        let credential = self.credential()?;
+        if matches!(credential.kind(), Kind::RegistryToken(_)) {
+            return Ok(None); // the token itself was refused
+        }
         if challenge.is_basic() {
-            let Kind::Basic { username, password } = self.credential.kind() else {
+            let Some((username, password)) = basic_of(&credential) else {
                 return Ok(None);
             };
             if sent.is_some_and(|s| s.starts_with("Basic ")) {
@@ -180,7 +225,7 @@ impl AuthPolicy {
         if refused.is_some() {
             self.cache.invalidate(&key, refused);
         }
-        let token = self.token(transport, &bearer, &scope)?;
+        let token = self.token(transport, &bearer, &scope, &credential)?;
         if refused == Some(token.expose()) {
             return Ok(None);
         }
@@ -188,24 +233,60 @@ impl AuthPolicy {
     }
 
     /// An access token for `scope`, cached.
-    fn token(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Secret> {
+    fn token(
+        &self,
+        transport: &Transport,
+        bearer: &Bearer,
+        scope: &str,
+        credential: &Credential,
+    ) -> Result<Secret> {
         let key = access_key(&bearer.service, scope);
         self.cache.get_or_fetch(&key, ACCESS_MARGIN, || {
-            self.fetch_access(transport, bearer, scope)
+            self.fetch_access(transport, bearer, scope, credential)
         })
     }
 
-    fn fetch_access(&self, transport: &Transport, bearer: &Bearer, scope: &str) -> Result<Cached> {
-        let basic = match self.credential.kind() {
+    fn fetch_access(
+        &self,
+        transport: &Transport,
+        bearer: &Bearer,
+        scope: &str,
+        credential: &Credential,
+    ) -> Result<Cached> {
+        let acr_realm = self.is_acr_realm(&bearer.realm);
+        let refresh = acr::TokenGrantType::RefreshToken;
+        let basic = match credential.kind() {
             Kind::Token(source) => {
                 return self.fetch_with_azure_ad(transport, bearer, scope, source);
             }
-            Kind::Anonymous if self.is_acr_realm(&bearer.realm) => {
+            Kind::Anonymous if acr_realm => {
                 let grant = acr::TokenGrantType::Password;
                 return self.acr_access(transport, bearer, scope, None, grant);
             }
             Kind::Anonymous => None,
+            // `az acr login --expose-token`: the password is an ACR refresh token
+            Kind::Basic { username, password } if acr_realm && username == NULL_GUID => {
+                return self.acr_access(transport, bearer, scope, Some(password), refresh);
+            }
             Kind::Basic { username, password } => Some((username.as_str(), password)),
+            Kind::IdentityToken { token, .. } if acr_realm => {
+                return self.acr_access(transport, bearer, scope, Some(token), refresh);
+            }
+            Kind::IdentityToken { token, .. } => {
+                self.check_realm(&bearer.realm)?;
+                let scopes: Vec<&str> = scope.split_whitespace().collect();
+                let service = Some(bearer.service.as_str());
+                return docker::fetch_token_with_refresh(
+                    transport,
+                    &bearer.realm,
+                    service,
+                    &scopes,
+                    token,
+                );
+            }
+            Kind::RegistryToken(_) | Kind::Later(_) => {
+                return Err(Error::Config("no token flow for this credential".into()));
+            }
         };
         // the Docker token flow, at the realm the registry named
         self.check_realm(&bearer.realm)?;
@@ -284,7 +365,7 @@ impl AuthPolicy {
     }
 
     /// ACR's token endpoint: `/oauth2/token` on the registry's own origin.
-    fn is_acr_realm(&self, realm: &Url) -> bool {
+    pub(crate) fn is_acr_realm(&self, realm: &Url) -> bool {
         self.same_origin(realm)
             && realm
                 .path()
@@ -309,6 +390,15 @@ impl AuthPolicy {
     }
 }
 
+/// The username and secret a `Basic` header carries for `credential`, if any.
+fn basic_of(credential: &Credential) -> Option<(&str, &Secret)> {
+    match credential.kind() {
+        Kind::Basic { username, password } => Some((username, password)),
+        Kind::IdentityToken { username, token } => Some((username, token)),
+        _ => None,
+    }
+}
+
 fn access_key(service: &str, scope: &str) -> String {
     format!("access\n{service}\n{scope}")
 }
@@ -317,4 +407,40 @@ fn cached_access(token: Secret) -> Cached {
     let expires_at =
         jwt_expiry(token.expose()).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
     Cached { token, expires_at }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audience_for(endpoint: &str, set: Audience) -> Audience {
+        let options = ClientOptions {
+            audience: set,
+            ..Default::default()
+        };
+        let url = Url::parse(endpoint).unwrap();
+        AuthPolicy::new(url, Credential::anonymous(), &options).audience
+    }
+
+    #[test]
+    fn sovereign_registries_get_their_clouds_audience_unless_one_is_set() {
+        let auto = Audience::Auto;
+        assert_eq!(
+            audience_for("https://r.azurecr.cn", auto.clone()),
+            Audience::AzureChina
+        );
+        assert_eq!(
+            audience_for("https://r.azurecr.us", auto.clone()),
+            Audience::AzureGovernment
+        );
+        assert_eq!(
+            audience_for("https://r.azurecr.io", auto),
+            Audience::ContainerRegistry
+        );
+        let set = Audience::ContainerRegistry;
+        assert_eq!(
+            audience_for("https://r.azurecr.cn", set),
+            Audience::ContainerRegistry
+        );
+    }
 }

@@ -10,7 +10,7 @@
 mod auth;
 mod scope;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub(crate) use scope::repository_scope;
 
@@ -18,7 +18,7 @@ use crate::credential::Credential;
 use crate::credential::challenge;
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Response, Transport, Url, resolve};
-use crate::options::{ClientOptions, RetryOptions};
+use crate::options::{Api, ClientOptions, RetryOptions};
 use crate::redact;
 
 const MAX_REDIRECTS: usize = 5;
@@ -35,6 +35,17 @@ struct Inner {
     endpoint: Url,
     transport: Transport,
     auth: auth::AuthPolicy,
+    api: Api,
+    /// Whether the registry is ACR, once decided (held while probing: one probe at most).
+    acr: Mutex<Option<bool>>,
+}
+
+/// Whether `host` is an Azure Container Registry login server by name.
+fn is_azure_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    [".azurecr.io", ".azurecr.cn", ".azurecr.us"]
+        .iter()
+        .any(|s| host.ends_with(s))
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -56,6 +67,8 @@ impl Pipeline {
                 endpoint,
                 transport,
                 auth,
+                api: options.api,
+                acr: Mutex::default(),
             }),
         })
     }
@@ -76,6 +89,46 @@ impl Pipeline {
             .endpoint
             .join(path_and_query)
             .map_err(|e| Error::Config(format!("cannot build a URL for {path_and_query:?}: {e}")))
+    }
+
+    /// Whether the registry is Azure Container Registry: as [`ClientOptions::api`] says, else by
+    /// name (`*.azurecr.*`), by credential (Azure AD), by a challenge already seen, or by one
+    /// unauthenticated `GET /v2/` whose challenge names `/oauth2/token` on the registry's own
+    /// origin. Decided once per pipeline.
+    pub(crate) fn is_acr(&self) -> Result<bool> {
+        let inner = &*self.inner;
+        let mut known = inner.acr.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = *known {
+            return Ok(v);
+        }
+        let v = match inner.api {
+            Api::Acr => true,
+            Api::Oci => false,
+            _ if is_azure_host(inner.endpoint.host_str()) || inner.auth.is_azure_ad() => true,
+            _ => match inner.auth.challenge_says_acr() {
+                Some(v) => v,
+                None => self.probe_acr()?,
+            },
+        };
+        *known = Some(v);
+        Ok(v)
+    }
+
+    /// `GET /v2/` without credentials: ACR challenges with its own `/oauth2/token` realm.
+    fn probe_acr(&self) -> Result<bool> {
+        let inner = &*self.inner;
+        let mut req = Request::new(Method::GET, self.url("/v2/")?);
+        let resp = inner.transport.send(&mut req, None)?;
+        let values = resp.header_all("www-authenticate");
+        let acr = resp.status == 401
+            && challenge::pick(&values).is_some_and(|c| {
+                c.is_bearer()
+                    && c.realm()
+                        .and_then(|r| inner.endpoint.join(r).ok())
+                        .is_some_and(|r| inner.auth.is_acr_realm(&r))
+            });
+        log::debug!("the registry is {}", if acr { "ACR" } else { "not ACR" });
+        Ok(acr)
     }
 
     /// Sends a request through auth, retry and the redirect guard.

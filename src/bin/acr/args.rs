@@ -25,15 +25,26 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = AuthMode::Auto, global = true)]
     pub auth: AuthMode,
     /// Username for basic / Docker token authentication.
-    #[arg(long, env = "ACR_USERNAME", global = true)]
+    #[arg(short = 'u', long, env = "ACR_USERNAME", global = true)]
     pub username: Option<String>,
-    /// Password or token for basic authentication.
-    #[arg(long, env = "ACR_PASSWORD", global = true, hide_env_values = true)]
+    /// Password or token for basic authentication (visible to other users: prefer
+    /// --password-stdin or ACR_PASSWORD).
+    #[arg(
+        short = 'p',
+        long,
+        env = "ACR_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
     pub password: Option<String>,
+    /// Read the password or token from stdin (one line).
+    #[arg(long, global = true, conflicts_with = "password")]
+    pub password_stdin: bool,
     /// Azure AD audience (default https://containerregistry.azure.net).
     #[arg(long, global = true)]
     pub audience: Option<String>,
-    /// Which listing API: ACR's /acr/v1 or the OCI /v2 one (auto: ACR for *.azurecr.* hosts).
+    /// Which API: ACR's /acr/v1 or the OCI /v2 one (auto: ACR for *.azurecr.* hosts, Azure AD
+    /// sign-in, and registries whose challenge names their own /oauth2/token).
     #[arg(long, value_enum, default_value_t = Api::Auto, global = true)]
     pub api: Api,
     /// Print JSON: listings, show, set, referrers, delete-repo, push, pull and copy.
@@ -60,13 +71,15 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The `--auth` values: how to sign in (`auto` picks one from the registry and the username).
+/// The `--auth` values: how to sign in (`auto`: the username and password given, else Docker's and
+/// the containers' credentials for the registry, else Azure AD for Azure registries, else none).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AuthMode {
     // no help text: the variants are listed as `--auth`'s possible values
     Auto,
     Anonymous,
     Basic,
+    Docker,
     AzureCli,
     ManagedIdentity,
     WorkloadIdentity,
@@ -104,6 +117,39 @@ impl From<Order> for ArtifactOrder {
 /// The commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Sign in to a registry and store the credential as `docker login` does.
+    Login {
+        /// The registry (default: --registry).
+        registry: Option<String>,
+        /// Sign in with Azure AD (as --auth says) and store an ACR refresh token, like
+        /// `az acr login`.
+        #[arg(long)]
+        azure: bool,
+    },
+    /// Remove the stored credential of a registry, as `docker logout` does.
+    Logout {
+        /// The registry (default: --registry).
+        registry: Option<String>,
+    },
+    /// List the repositories of a registry (like `repos`, the registry as an argument).
+    #[command(visible_alias = "ls")]
+    Catalog {
+        /// The registry (default: --registry).
+        registry: Option<String>,
+        #[arg(long)]
+        page_size: Option<u32>,
+    },
+    /// Print the digest of a manifest (REPO:TAG).
+    Digest { reference: String },
+    /// Tag a manifest with another tag in its repository (no blob is copied).
+    Tag { reference: String, tag: String },
+    /// Print an image's config blob.
+    Config {
+        reference: String,
+        /// The platform to pick from an index (os/arch[/variant]; default linux/amd64).
+        #[arg(long)]
+        platform: Option<String>,
+    },
     /// List repositories.
     Repos {
         /// Names per request (the registry may send fewer).

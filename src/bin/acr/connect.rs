@@ -1,11 +1,12 @@
 //! Clients for the command line's registries, and what a reference names in them.
 
+use azcontainerregistry::Api as LibApi;
 use azcontainerregistry::{Audience, Client, ClientOptions, Credential, Digest, Reference};
 
 use crate::AnyResult;
 use crate::args::{Api, Cli};
 use crate::credential;
-use crate::host::{is_azure_host, url_authority, with_scheme};
+use crate::host::{url_authority, with_scheme};
 
 /// The `--registry` URL (a bare `host[:port]` gets its scheme).
 pub fn registry(cli: &Cli) -> AnyResult<String> {
@@ -38,27 +39,29 @@ pub fn client_and_ref(cli: &Cli, text: &str) -> AnyResult<(Client, Reference)> {
     Ok((client, r))
 }
 
-/// Whether to use ACR's `/acr/v1` API rather than the OCI one, as `--api` says.
-pub fn use_acr_api(cli: &Cli, registry: &str) -> bool {
-    match cli.api {
-        Api::Acr => true,
-        Api::Oci => false,
-        Api::Auto => is_azure_host(registry),
-    }
+/// Whether to use ACR's `/acr/v1` API rather than the OCI one, as `--api` says (auto: the
+/// library decides from the registry's host, credential or challenge).
+pub fn use_acr_api(client: &Client) -> AnyResult<bool> {
+    Ok(client.is_acr()?)
 }
 
 /// A client for `registry` signing in with `credential`, with the options the command line gives.
-fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
+pub fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResult<Client> {
     Ok(Client::new(registry, credential, options(cli))?)
 }
 
-/// The client options of the command line: `--audience`, `--plain-http`, and `--timeout`, which
-/// is the whole-request deadline and the retry budget, and caps the connect, response and idle
-/// timeouts (a blob transfer runs longer as long as bytes keep moving).
+/// The client options of the command line: `--api`, `--audience`, `--plain-http`, and
+/// `--timeout`, which is the whole-request deadline and the retry budget, and caps the connect,
+/// response and idle timeouts (a blob transfer runs longer as long as bytes keep moving).
 pub fn options(cli: &Cli) -> ClientOptions {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
         allow_http: cli.plain_http,
+        api: match cli.api {
+            Api::Acr => LibApi::Acr,
+            Api::Oci => LibApi::Oci,
+            Api::Auto => LibApi::Auto,
+        },
         ..Default::default()
     };
     if let Some(a) = &cli.audience {

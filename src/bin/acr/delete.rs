@@ -17,7 +17,7 @@ pub fn delete(cli: &Cli, target: &str) -> AnyResult<()> {
             output::line(format!("deleted {repo}@{d}"))?;
         }
         Target::Tag(t) => {
-            if use_acr_api(cli, client.endpoint()) {
+            if use_acr_api(&client)? {
                 client.delete_tag(repo, t)?;
             } else {
                 untag_by_deleting_manifest(&client, repo, t)?;

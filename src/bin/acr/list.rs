@@ -21,12 +21,12 @@ fn stream<T: Serialize>(json: bool, pager: Pager<T>, line: impl Fn(&T) -> String
     Ok(())
 }
 
-/// `repos`: the repository names, through ACR's catalog or the OCI `_catalog`.
-pub fn repos(cli: &Cli, page_size: Option<u32>, last: Option<&str>) -> AnyResult<()> {
-    let reg = registry(cli)?;
-    let client = client_for(cli, &reg)?;
+/// `repos` and `catalog`: the repository names of `reg`, through ACR's catalog or the OCI
+/// `_catalog`.
+pub fn repos(cli: &Cli, reg: &str, page_size: Option<u32>, last: Option<&str>) -> AnyResult<()> {
+    let client = client_for(cli, reg)?;
     let last = last.map(str::to_string);
-    let pager = if use_acr_api(cli, &reg) {
+    let pager = if use_acr_api(&client)? {
         let o = ListRepositoriesOptions {
             page_size,
             last,
@@ -52,9 +52,11 @@ pub fn tags(
     orderby: Option<Order>,
     digest: Option<&str>,
 ) -> AnyResult<()> {
+    // an invalid name is an error before anything is sent (deciding the API may send a probe)
+    azcontainerregistry::reference::validate_repository(repo)?;
     let reg = registry(cli)?;
     let client = client_for(cli, &reg)?;
-    if use_acr_api(cli, &reg) {
+    if use_acr_api(&client)? {
         let o = ListTagsOptions {
             page_size,
             order_by: orderby.map(Into::into),

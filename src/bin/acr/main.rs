@@ -11,16 +11,20 @@
 //! or `http://` on loopback. A reference may name its own registry (`127.0.0.1:5001/app:v1`), e.g.
 //! to `copy` across registries.
 //!
-//! Authentication (`--auth`, default `auto`): basic when a username is given; the default Azure
-//! credential chain when the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`,
-//! `*.azurecr.us`); anonymous otherwise, so a local registry never triggers a managed-identity
-//! probe.
+//! Authentication (`--auth`, default `auto`): basic when a username is given (flags or
+//! `ACR_USERNAME`/`ACR_PASSWORD`, `--password-stdin`); else the credentials `docker login`,
+//! `podman login`, `az acr login` or `acr login` stored for the registry (Docker's `config.json`,
+//! the containers `auth.json`, their credential helpers); else the default Azure credential chain
+//! when the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`); anonymous
+//! otherwise, so a local registry never triggers a managed-identity probe. `login` and `logout`
+//! store and remove credentials as `docker login`/`logout` do.
 //!
 //! Output, for scripts:
 //! - stdout carries the result only: names one per line (`repos`, `tags`, `manifests`), a digest
-//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`), a manifest's exact bytes (`manifest
-//!   get`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE` lines (`referrers`), one `deleted
-//!   ...`/`updated ...`/`mounted ...` line, or readable `show` lines; `--json` turns listings,
+//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`, `digest`), a manifest's exact bytes
+//!   (`manifest get`), a config blob's (`config`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE`
+//!   lines (`referrers`), one `deleted ...`/`updated ...`/`mounted ...`/`tagged ...`/`signed in
+//!   ...`/`signed out ...` line, or readable `show` lines; `--json` turns listings,
 //!   `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field names; `tags --json`
 //!   lists tag objects with digests and times under the ACR API, names otherwise), and the
 //!   report of `push`, `pull` and `copy` into a JSON object.
@@ -42,12 +46,14 @@
 mod args;
 mod blob;
 mod connect;
+mod crane;
 mod credential;
 mod delete;
 mod host;
 mod image;
 mod list;
 mod logger;
+mod login;
 mod manifest;
 mod output;
 mod progress;
@@ -99,7 +105,27 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
     }
     match &cli.command {
         Command::Blob(command) => return blob::run(cli, command),
-        Command::Repos { page_size, last } => list::repos(cli, *page_size, last.as_deref()),
+        Command::Login { registry, azure } => login::login(cli, registry.as_deref(), *azure),
+        Command::Logout { registry } => login::logout(cli, registry.as_deref()),
+        Command::Catalog {
+            registry,
+            page_size,
+        } => {
+            let reg = match registry {
+                Some(r) => host::with_scheme(r, cli.plain_http),
+                None => connect::registry(cli)?,
+            };
+            list::repos(cli, &reg, *page_size, None)
+        }
+        Command::Digest { reference } => crane::digest(cli, reference),
+        Command::Tag { reference, tag } => crane::tag(cli, reference, tag),
+        Command::Config {
+            reference,
+            platform,
+        } => crane::config(cli, reference, platform.as_deref()),
+        Command::Repos { page_size, last } => {
+            list::repos(cli, &connect::registry(cli)?, *page_size, last.as_deref())
+        }
         Command::Tags {
             repo,
             page_size,

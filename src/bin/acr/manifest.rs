@@ -1,7 +1,6 @@
 //! `manifest get` and `manifest put`: a manifest's exact bytes, to and from the registry.
 
-use std::borrow::Cow;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use azcontainerregistry::GetManifestOptions;
@@ -45,7 +44,7 @@ fn get(cli: &Cli, reference: &str, accept: &[String], output: Option<&Path>) -> 
                 path.display()
             ));
         }
-        None => io::stdout().write_all(&for_stdout(&m.bytes))?,
+        None => io::stdout().write_all(&output::for_stdout(&m.bytes))?,
     }
     Ok(())
 }
@@ -75,23 +74,4 @@ fn media_type_field(bytes: &[u8]) -> AnyResult<String> {
     Ok(media_type
         .ok_or("the manifest has no mediaType field: pass --media-type")?
         .to_string())
-}
-
-/// A manifest's bytes for stdout: exact into a pipe or a file; on a terminal, with control
-/// characters other than line breaks and tabs escaped (a registry cannot drive the terminal).
-fn for_stdout(bytes: &[u8]) -> Cow<'_, [u8]> {
-    if !io::stdout().is_terminal() {
-        return Cow::Borrowed(bytes);
-    }
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<String> = text
-        .split('\n')
-        .map(|l| {
-            l.split('\t')
-                .map(|part| output::escape(part).into_owned())
-                .collect::<Vec<_>>()
-                .join("\t")
-        })
-        .collect();
-    Cow::Owned(lines.join("\n").into_bytes())
 }

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt::{Display, Write as _};
-use std::io::{self, BufWriter, StdoutLock, Write};
+use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::path::Path;
 
 use azcontainerregistry::ChangeableAttributes;
@@ -185,6 +185,26 @@ pub fn file_error(path: &Path, what: &str) -> impl FnOnce(io::Error) -> String {
     let path = path.display().to_string();
     let what = what.to_string();
     move |e| format!("cannot {what} {path}: {e}")
+}
+
+/// Bytes from a registry (a manifest, a config) for stdout: exact into a pipe or a file; on a
+/// terminal, with control characters other than line breaks and tabs escaped (a registry cannot
+/// drive the terminal).
+pub fn for_stdout(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if !io::stdout().is_terminal() {
+        return Cow::Borrowed(bytes);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| {
+            l.split('\t')
+                .map(|part| escape(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect();
+    Cow::Owned(lines.join("\n").into_bytes())
 }
 
 #[cfg(test)]

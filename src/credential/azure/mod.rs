@@ -92,12 +92,28 @@ impl AzureTokenCredential {
     }
 }
 
+/// The error for a panic inside `azure_core`/`azure_identity`: the usual one is a credential built
+/// without a transport (`azure_core` then wants its `reqwest` feature).
+fn panicked(what: &str, payload: Box<dyn std::any::Any + Send>) -> Error {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if text.contains("reqwest") {
+        return Error::Config(format!(
+            "{what}: the azure_identity credential has no HTTP transport (azure_core asks for its              reqwest feature); build it with Credential::azure_with, or give it              UreqTransport::client_options()"
+        ));
+    }
+    Error::auth(format!("{what}: azure_identity panicked: {text}"), None)
+}
+
 impl TokenCredential for AzureTokenCredential {
     fn get_token(&self, scopes: &[&str]) -> Result<AccessToken> {
-        let token: AzAccessToken = futures_executor::block_on(self.inner.get_token(scopes, None))
-            .map_err(|e| {
-            Error::auth(format!("Azure AD sign-in failed: {}", describe(&e)), None)
-        })?;
+        let call = || futures_executor::block_on(self.inner.get_token(scopes, None));
+        let token: AzAccessToken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+            .map_err(|p| panicked("Azure AD sign-in failed", p))?
+            .map_err(|e| Error::auth(format!("Azure AD sign-in failed: {}", describe(&e)), None))?;
         Ok(AccessToken {
             token: Secret::new(token.token.secret().to_string()),
             expires_on: SystemTime::from(token.expires_on),
@@ -117,6 +133,41 @@ impl Credential {
     /// *Feature `azure`.*
     pub fn azure(credential: Arc<dyn AzTokenCredential>) -> Self {
         Credential::token(AzureTokenCredential::new(credential))
+    }
+
+    /// Any `azure_identity` credential, built by `build` with `azure_core` client options whose
+    /// transport is `transport` (this crate's runtime-free one): the way to use an
+    /// `azure_identity` credential this crate has no constructor for. A panic while building it
+    /// (e.g. a credential that ignored the options and wants `reqwest`) becomes an error.
+    ///
+    /// *Feature `azure`.*
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::Credential;
+    /// use azcontainerregistry::credential::azure::UreqTransport;
+    /// use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+    ///
+    /// let credential = Credential::azure_with(&UreqTransport::new(), |client_options| {
+    ///     ClientSecretCredential::new(
+    ///         "my-tenant",
+    ///         "my-client-id".to_string(),
+    ///         "my-secret".to_string().into(),
+    ///         Some(ClientSecretCredentialOptions { client_options }),
+    ///     )
+    /// })?;
+    /// # let _ = credential;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn azure_with<C, F>(transport: &UreqTransport, build: F) -> Result<Self>
+    where
+        C: AzTokenCredential + 'static,
+        F: FnOnce(azure_core::http::ClientOptions) -> azure_core::Result<Arc<C>>,
+    {
+        let options = transport.client_options();
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(options)))
+            .map_err(|p| panicked("cannot build the Azure AD credential", p))?
+            .map_err(|e| build_err("Azure AD credential", e))?;
+        Ok(Self::azure(built))
     }
 
     /// The default chain ([`AzureDefaultCredential`]): environment client secret, workload
@@ -239,5 +290,37 @@ impl Credential {
         }))
         .map_err(|e| build_err("workload identity credential", e))?;
         Ok(Self::azure(credential))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A credential that panics as `azure_core` does when it has no transport.
+    #[derive(Debug)]
+    struct NoTransport;
+
+    #[async_trait::async_trait]
+    impl AzTokenCredential for NoTransport {
+        async fn get_token(
+            &self,
+            _scopes: &[&str],
+            _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AzAccessToken> {
+            panic!("The `reqwest` feature is required to use the default HTTP client.")
+        }
+    }
+
+    #[test]
+    fn a_panic_for_want_of_a_transport_in_a_token_request_is_an_error() {
+        let err = AzureTokenCredential::new(Arc::new(NoTransport))
+            .get_token(&["https://containerregistry.azure.net/.default"])
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no HTTP transport") && text.contains("Credential::azure_with"),
+            "{text}"
+        );
     }
 }

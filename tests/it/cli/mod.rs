@@ -1,6 +1,7 @@
 mod acr;
 mod flags;
 mod logging;
+mod login;
 mod loopback;
 mod oci;
 mod stream;

@@ -97,6 +97,12 @@ impl Child {
         self
     }
 
+    /// A variable removed from the child's environment.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
     /// More variables for the child.
     pub fn envs<'a>(mut self, vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         for (k, v) in vars {

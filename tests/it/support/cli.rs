@@ -113,6 +113,7 @@ pub fn build_example(name: &str) -> PathBuf {
 pub struct Acr {
     cmd: Command,
     args: Vec<String>,
+    input: Option<Vec<u8>>,
 }
 
 #[cfg(feature = "cli")]
@@ -134,6 +135,7 @@ impl Acr {
         Acr {
             cmd,
             args: Vec::new(),
+            input: None,
         }
     }
 
@@ -165,13 +167,37 @@ impl Acr {
         self
     }
 
+    /// `bytes` on the child's stdin (instead of a closed stdin).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.input = Some(bytes.into());
+        self
+    }
+
     /// Runs it to completion.
     pub fn run(mut self) -> Run {
-        let output = self
-            .cmd
-            .args(&self.args)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", acr_bin().display()));
+        self.cmd.args(&self.args);
+        let output = match self.input.take() {
+            None => self.cmd.output(),
+            Some(bytes) => {
+                use std::io::Write;
+                self.cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                let mut child = self
+                    .cmd
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("cannot run {}: {e}", acr_bin().display()));
+                let mut stdin = child.stdin.take().expect("piped stdin");
+                let writer = std::thread::spawn(move || {
+                    let _ = stdin.write_all(&bytes);
+                });
+                let out = child.wait_with_output();
+                writer.join().expect("stdin writer");
+                out
+            }
+        }
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", acr_bin().display()));
         Run {
             command: format!("acr {}", self.args.join(" ")),
             output,

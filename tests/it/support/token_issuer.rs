@@ -73,6 +73,10 @@ pub struct TokenRequest {
     pub basic_user: Option<String>,
     /// The status answered.
     pub status: u16,
+    /// The `grant_type` form parameter of a POST, if any.
+    pub grant_type: Option<String>,
+    /// The `refresh_token` form parameter of a POST, if any.
+    pub refresh_token: Option<String>,
 }
 
 struct State {
@@ -488,6 +492,8 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
         scopes,
         basic_user: basic.map(|(u, _)| u),
         status,
+        grant_type: param("grant_type"),
+        refresh_token: param("refresh_token"),
     });
     drop(st);
     write_response(&stream, status, &headers, &body)
