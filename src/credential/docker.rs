@@ -55,24 +55,32 @@ pub(crate) fn fetch_token(
                 .and_then(|c| c.realm().and_then(|r| realm.join(r).ok()))
                 .is_some_and(|named| named == *realm);
         let shown = crate::redact::url(realm.as_str());
-        let context = match (status, basic.is_some()) {
-            _ if loops => format!(
-                "the registry's challenge names {shown} as its token service, but that URL answers \
-                 401 with the same challenge: the challenge is wrong (not a token service)"
-            ),
-            (401 | 403, true) => {
-                format!("the token service refused the username and password (status {status})")
-            }
-            (401 | 403, false) => {
-                format!("the token service refused an anonymous token (status {status})")
-            }
-            _ => format!(
-                "the token service at {shown} answered status {status} instead of a token (is the \
-                 challenge's realm a token service?)"
-            ),
+        let refused = match (status, basic.is_some()) {
+            _ if loops => None,
+            (401 | 403, true) => Some("refused the username and password"),
+            (401 | 403, false) => Some("refused an anonymous token"),
+            _ => None,
         };
         let err = resp.into_error();
-        return Err(Error::auth_refused(context, err));
+        if let Some(what) = refused {
+            return Err(Error::auth_refused(
+                format!("the token service {what} (status {status})"),
+                err,
+            ));
+        }
+        // not a refusal: no hint about credentials
+        let context = if loops {
+            format!(
+                "the registry's challenge names {shown} as its token service, but that URL answers \
+                 401 with the same challenge: the challenge is wrong (not a token service)"
+            )
+        } else {
+            format!(
+                "the token service at {shown} answered status {status} instead of a token (is the \
+                 challenge's realm a token service?)"
+            )
+        };
+        return Err(Error::auth(context, Some(err)));
     }
     let body: TokenResponse = resp.json("token response", 1024 * 1024)?;
     let token = body

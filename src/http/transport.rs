@@ -453,6 +453,11 @@ fn maybe_sent(e: &Error) -> bool {
 /// True for ureq failures that cannot heal by trying again (`url` is the request's).
 fn cannot_heal(e: &ureq::Error, url: &Url) -> bool {
     match e {
+        // rustls failures (a bad certificate, a server that does not speak TLS) come as I/O
+        // errors of invalid data
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            url.scheme() == "https"
+        }
         ureq::Error::Io(io) => {
             io.kind() == std::io::ErrorKind::ConnectionRefused && is_loopback(url)
         }
@@ -486,10 +491,9 @@ fn map_ureq_error(e: ureq::Error, url: &Url, shown: &str) -> Error {
         }
         other => {
             let mut message = other.to_string();
-            let tls = matches!(other, ureq::Error::Tls(_) | ureq::Error::Rustls(_));
             // rustls reads the first bytes of a plain HTTP answer ("HTTP/1.1 400") as a record of
             // an unknown content type
-            if tls && url.scheme() == "https" && message.contains("InvalidContentType") {
+            if url.scheme() == "https" && message.contains("InvalidContentType") {
                 message.push_str(
                     ": the server answered plain HTTP, not TLS; use an http:// endpoint \
                      (ClientOptions::allow_http / --plain-http)",
@@ -554,6 +558,27 @@ mod tests {
     }
 
     #[test]
+    fn a_socks_proxy_on_a_callers_agent_is_refused_before_sending() {
+        let proxy = ureq::Proxy::new("socks5://127.0.0.1:9").unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .proxy(Some(proxy))
+            .build()
+            .into();
+        let options = ClientOptions {
+            agent: Some(agent),
+            ..Default::default()
+        };
+        let transport = Transport::new(&options).unwrap();
+        let url = Url::parse("https://registry.invalid/v2/").unwrap();
+        let mut req = Request::new(super::super::Method::GET, url);
+        let e = transport.send(&mut req, None).unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(m) if m.contains("SOCKS")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn transient_failures() {
         let remote = Url::parse("https://r.io/").unwrap();
         let transport = |e: ureq::Error| map_ureq_error(e, &remote, "https://r.io/");
@@ -567,6 +592,14 @@ mod tests {
         let local = Url::parse("http://127.0.0.1:1/").unwrap();
         let e = map_ureq_error(ureq::Error::Io(refused()), &local, "http://127.0.0.1:1/");
         assert!(!is_transient(&e) && !maybe_sent(&e), "{e:?}");
+        // rustls failures arrive as invalid-data I/O errors
+        let corrupt = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "received corrupt message of type InvalidContentType",
+        );
+        let e = transport(ureq::Error::Io(corrupt));
+        assert!(!is_transient(&e), "{e:?}");
+        assert!(e.to_string().contains("plain HTTP"), "{e}");
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         assert!(is_transient(&transport(ureq::Error::Io(reset))));
         let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);

@@ -17,6 +17,9 @@
 //!   `cli::acr` on the mock ACR.
 //! - `examples`: the examples, built and run against the real registry.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
+//! - `net`: the network layer against scripted loopback servers: throttling and the retry budget,
+//!   deadlines and minimum progress, proxies, Azure AD token hosts, error messages, what is not
+//!   retried.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
@@ -40,5 +43,6 @@ mod blob;
 mod cli;
 mod examples;
 mod image;
+mod net;
 mod oci;
 mod support;
