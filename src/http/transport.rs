@@ -571,7 +571,10 @@ mod tests {
         let transport = Transport::new(&options).unwrap();
         let url = Url::parse("https://registry.invalid/v2/").unwrap();
         let mut req = Request::new(super::super::Method::GET, url);
-        let e = transport.send(&mut req, None).unwrap_err();
+        let e = transport
+            .send(&mut req, None)
+            .map(|r| r.status)
+            .unwrap_err();
         assert!(
             matches!(&e, Error::Config(m) if m.contains("SOCKS")),
             "{e:?}"
