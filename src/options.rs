@@ -54,10 +54,11 @@ impl Audience {
 /// Retried: 408, 429, 500, 502, 503, 504 and connection failures that may heal (a reset, a
 /// timeout; not a TLS failure, an unknown host, a bad URL or a refused connection to a loopback
 /// address), and only when the request body can be sent again (streamed uploads resume through
-/// their own logic instead). A timeout or a connection broken after the request went out is
-/// retried only for idempotent requests (`GET`, `HEAD`, `PUT`, `DELETE`) and for the token
-/// requests (`POST /oauth2/...`, which only hand out a token); other `POST`s (upload-session
-/// starts) and `PATCH`es are not, since the registry may have acted on them already.
+/// their own logic instead). A timeout is retried only for idempotent requests (`GET`, `HEAD`,
+/// `PUT`, `DELETE`) and token requests (`POST /oauth2/...`, which only hand out a token): a
+/// timed-out upload-session start (`POST`) may still be running at a registry that is already
+/// too slow, so it is not sent again. A broken connection is retried for every request above
+/// (this crate's `POST`s are harmless to repeat: at worst an unused session that expires).
 ///
 /// Delays grow exponentially with jitter. A `Retry-After` header (seconds or HTTP date) is
 /// honoured when it fits within `max_delay` and what remains of `budget`; a longer one fails at

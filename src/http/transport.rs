@@ -1,5 +1,8 @@
 //! [`Transport`]: the one place that sends HTTP. It builds the `ureq` request, applies the user
-//! agent and timeouts, retries what may be retried, maps transport failures to [`Error`], and logs
+//! agent and timeouts (the total deadline of small requests, minimum progress of blob transfers:
+//! `deadline.rs`), retries what may be retried within the retry budget (failing at once with
+//! [`Error::Throttled`] on a `Retry-After` it may not wait for), maps transport failures to
+//! [`Error`] (what cannot heal is not retried), sends loopback traffic past any proxy, and logs
 //! with secrets redacted.
 //!
 //! Redirects are never followed here (the pipeline follows them for GET and HEAD only, and decides
@@ -160,7 +163,7 @@ impl Transport {
                     drop(resp);
                     std::thread::sleep(delay);
                 }
-                Err(e) if may_retry && is_transient(&e) && (req.idempotent || !maybe_sent(&e)) => {
+                Err(e) if may_retry && retryable(&e, req) => {
                     attempt += 1;
                     let delay = retry::delay(&self.retry, attempt, None);
                     if !fits(delay, budget, &deadline) {
@@ -430,24 +433,14 @@ pub(crate) fn is_transient(e: &Error) -> bool {
     }
 }
 
-/// True when the failure may have come after the request reached the server (a timeout, a
-/// connection broken midway): only an idempotent request may then be sent again.
-fn maybe_sent(e: &Error) -> bool {
-    let Error::Transport {
-        source: Some(source),
-        ..
-    } = e
-    else {
-        return true;
-    };
-    let ureq_error = source
-        .downcast_ref::<ureq::Error>()
-        .or_else(|| source.downcast_ref::<Permanent>().map(|p| &p.0));
-    match ureq_error {
-        Some(ureq::Error::ConnectionFailed) => false,
-        Some(ureq::Error::Io(io)) => io.kind() != std::io::ErrorKind::ConnectionRefused,
-        _ => true,
-    }
+/// True when `e` may be retried for `req`: a transient failure, and not a timeout of a request
+/// that is not idempotent. A timed-out request may still be running at the registry: sending an
+/// upload-session start again would open a second session on a registry already too slow. A
+/// connection that broke is retried for every replayable request: this crate's `POST`s
+/// (upload-session starts, mounts, token requests) are harmless to repeat, at worst leaving an
+/// unused session that the registry expires.
+fn retryable(e: &Error, req: &Request<'_>) -> bool {
+    is_transient(e) && (req.idempotent || !matches!(e, Error::Timeout { .. }))
 }
 
 /// True for ureq failures that cannot heal by trying again (`url` is the request's).
@@ -594,7 +587,7 @@ mod tests {
         assert!(is_transient(&transport(ureq::Error::Io(refused()))));
         let local = Url::parse("http://127.0.0.1:1/").unwrap();
         let e = map_ureq_error(ureq::Error::Io(refused()), &local, "http://127.0.0.1:1/");
-        assert!(!is_transient(&e) && !maybe_sent(&e), "{e:?}");
+        assert!(!is_transient(&e), "{e:?}");
         // rustls failures arrive as invalid-data I/O errors
         let corrupt = std::io::Error::new(
             std::io::ErrorKind::InvalidData,
