@@ -10,6 +10,7 @@ use crate::support::child::{self, Child};
 const TAGS: &str = r#"{"name":"a","tags":["v1"]}"#;
 const PROXY: &str = "AZCR_IT_PROXY";
 const REGISTRY: &str = "AZCR_IT_REGISTRY";
+#[cfg(feature = "azure")]
 const AAD: &str = "AZCR_IT_AAD";
 
 /// A fake proxy: every contact is counted (and answered 502, so a proxied call fails).
