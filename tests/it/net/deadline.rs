@@ -172,3 +172,82 @@ fn a_slow_blob_is_not_bound_by_the_total_deadline() {
     assert_eq!(bytes, blob);
     assert_eq!(server.seen().len(), 1);
 }
+
+#[test]
+fn an_upload_the_server_reads_slowly_is_abandoned() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // POST answers a session; the PATCH body is read 16 KiB every 100 ms (160 KiB/s)
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    // stops the server when the test ends, also on panic
+    struct Guard(Arc<AtomicBool>, u16, Option<std::thread::JoinHandle<()>>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+            let _ = std::net::TcpStream::connect(("127.0.0.1", self.1));
+            if let Some(t) = self.2.take() {
+                let _ = t.join();
+            }
+        }
+    }
+    let server = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    let _ = reader.read_line(&mut line);
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    if line.starts_with("POST") {
+                        let _ = conn.write_all(
+                            b"HTTP/1.1 202 Accepted\r\nLocation: /v2/a/blobs/uploads/u1\r\n\
+                              Range: 0-0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                        return;
+                    }
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while !stop.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(100));
+                        match reader.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                    }
+                });
+            }
+        })
+    };
+    let guard = Guard(stop, port, Some(server));
+    let mut options = fast(0);
+    options.timeouts.min_progress = Some(MinProgress {
+        bytes: 16 * 1024 * 1024,
+        window: Duration::from_millis(500),
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let result = within(Duration::from_secs(20), move || {
+        let blobs = BlobClient::new(&url, Credential::anonymous(), options).expect("client");
+        let session = blobs.start_upload("a")?;
+        let len = 64 * 1024 * 1024;
+        blobs
+            .upload_chunk(&session, std::io::repeat(7).take(len), Some(len), None)
+            .map(|_| ())
+    });
+    drop(guard);
+    let e = result.unwrap_err();
+    assert!(is_timeout(&e), "{e:?}");
+    assert!(e.to_string().contains("min_progress"), "{e}");
+}
