@@ -69,8 +69,9 @@ pub struct RetryOptions {
     pub max_retries: u32,
     /// Delay before the first retry. Default 800 ms.
     pub initial_delay: Duration,
-    /// Upper bound of any delay. A `Retry-After` longer than this fails at once with
-    /// [`Error::Throttled`](crate::Error::Throttled). Default 30 s.
+    /// Upper bound of any delay. A `429`/`503` whose `Retry-After` is longer than this fails at
+    /// once with [`Error::Throttled`](crate::Error::Throttled) (other statuses wait this long at
+    /// most). Default 30 s.
     pub max_delay: Duration,
     /// Overall time one call may spend waiting between attempts; `None` means no budget beyond
     /// `max_retries`. A `Retry-After` longer than what remains fails at once with
@@ -192,8 +193,8 @@ pub struct ClientOptions {
     /// proxied. Cannot be combined with `agent` (configure the agent's proxy instead).
     pub proxy: Option<String>,
     /// Use this agent instead of building one. Its connection pool, proxy and TLS settings are
-    /// used; status handling, redirects, timeouts and the user agent are still set per request
-    /// by this crate.
+    /// used (but loopback hosts bypass its proxy, and a SOCKS proxy is refused); status handling,
+    /// redirects, timeouts and the user agent are still set per request by this crate.
     pub agent: Option<ureq::Agent>,
     /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel
     /// unencrypted.
