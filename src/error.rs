@@ -8,6 +8,7 @@
 //! redacted before they are stored.
 
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,6 +31,25 @@ pub enum Error {
     /// The registry answered with an error status.
     #[error("{0}")]
     Registry(Box<RegistryError>),
+
+    /// The registry is throttling (`429`, or `503` with `Retry-After`) and asked for a wait longer
+    /// than the retry options allow (`RetryOptions::max_delay`, or what remains of
+    /// `RetryOptions::budget`): the call failed at once instead of sleeping. Retry after
+    /// `retry_after`.
+    #[error(
+        "{error}; the registry asks to retry after {} (at {}), longer than this client waits \
+         (RetryOptions::max_delay and budget)",
+        describe_wait(*retry_after),
+        httpdate::fmt_http_date(*retry_at)
+    )]
+    Throttled {
+        /// The wait the registry asked for, from when it answered.
+        retry_after: Duration,
+        /// When that wait ends.
+        retry_at: SystemTime,
+        /// The registry's answer (status, error body).
+        error: Box<RegistryError>,
+    },
 
     /// Bytes did not hash to the digest they were requested or announced by.
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
@@ -177,6 +197,7 @@ impl Error {
     pub fn registry_error(&self) -> Option<&RegistryError> {
         match self {
             Error::Registry(e) => Some(e),
+            Error::Throttled { error, .. } => Some(error),
             Error::Authentication {
                 source: Some(s), ..
             } => s.registry_error(),
@@ -221,9 +242,19 @@ impl Error {
         self.status() == Some(403)
     }
 
-    /// 429 or `TOOMANYREQUESTS`: the registry is throttling.
+    /// 429, `TOOMANYREQUESTS`, or [`Error::Throttled`]: the registry is throttling.
     pub fn is_throttled(&self) -> bool {
-        self.status() == Some(429) || self.has_code(ErrorCode::TooManyRequests)
+        matches!(self, Error::Throttled { .. })
+            || self.status() == Some(429)
+            || self.has_code(ErrorCode::TooManyRequests)
+    }
+
+    /// How long the registry asked to wait before retrying ([`Error::Throttled`]).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Throttled { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     /// A transport failure or timeout (the request may not have reached the registry).
@@ -388,6 +419,32 @@ impl<'de> serde::Deserialize<'de> for ErrorCode {
     }
 }
 
+/// A wait in words: `90 s`, `2 h 5 min`.
+fn describe_wait(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+/// What a failed request carried, for the hint of a `401`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Credentials {
+    /// Credentials went with the request.
+    #[default]
+    Sent,
+    /// The client has none (anonymous).
+    Anonymous,
+    /// None were sent: the URL is not on the registry's origin (a redirect target).
+    WithheldOffOrigin,
+    /// None were sent: the registry's `401` carried no `WWW-Authenticate` challenge.
+    NoChallenge,
+    /// None were sent: the registry's challenge names no scheme this client answers.
+    UnusableChallenge,
+}
+
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     #[serde(default)]
@@ -400,7 +457,7 @@ pub(crate) fn registry_error(
     method: &str,
     url: &str,
     body: &[u8],
-    anonymous: bool,
+    credentials: Credentials,
 ) -> Error {
     let errors = serde_json::from_slice::<ErrorBody>(body)
         .map(|b| b.errors)
@@ -422,8 +479,23 @@ pub(crate) fn registry_error(
              the Azure Resource Manager audience of their cloud)"
                 .to_string(),
         ),
-        401 if anonymous => Some(
+        401 if credentials == Credentials::Anonymous => Some(
             "This operation needs credentials: anonymous access only allows pulls from registries that enable it"
+                .to_string(),
+        ),
+        401 if credentials == Credentials::WithheldOffOrigin => Some(
+            "No credentials were sent: this URL is not on the registry's origin (the registry \
+             redirected here), and credentials only go to the registry itself"
+                .to_string(),
+        ),
+        401 if credentials == Credentials::NoChallenge => Some(
+            "No credentials were sent: the registry answered 401 without a WWW-Authenticate \
+             challenge, so the client cannot tell how to sign in"
+                .to_string(),
+        ),
+        401 if credentials == Credentials::UnusableChallenge => Some(
+            "No credentials were sent: the registry's WWW-Authenticate challenge names no \
+             scheme this client supports (Bearer or Basic) or could not be parsed"
                 .to_string(),
         ),
         401 => Some("The credentials were refused: check the identity and its role on the registry".to_string()),
@@ -433,6 +505,11 @@ pub(crate) fn registry_error(
         ),
         403 => Some("The identity lacks permission for this operation on the registry".to_string()),
         429 => Some("The registry is throttling: retry later or lower the request rate".to_string()),
+        404 if errors.is_empty() && url.contains("/acr/v1/") => Some(
+            "This is an Azure Container Registry-only call (/acr/v1): the registry does not \
+             implement it (it is not an Azure Container Registry); use the /v2 operations instead"
+                .to_string(),
+        ),
         _ => None,
     };
     Error::Registry(Box::new(RegistryError {
@@ -451,7 +528,13 @@ mod tests {
     #[test]
     fn parses_error_body_and_predicates() {
         let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest tagged by \"x\" is not found","detail":{"Tag":"x"}}]}"#;
-        let e = registry_error(404, "GET", "https://r/v2/a/manifests/x", body, false);
+        let e = registry_error(
+            404,
+            "GET",
+            "https://r/v2/a/manifests/x",
+            body,
+            Credentials::Sent,
+        );
         assert!(e.is_not_found());
         assert!(e.has_code(ErrorCode::ManifestUnknown));
         assert!(!e.is_unauthorized());
@@ -463,7 +546,7 @@ mod tests {
     #[test]
     fn arm_token_hint() {
         let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"arm aad token disallowed"}]}"#;
-        let e = registry_error(401, "GET", "u", body, false);
+        let e = registry_error(401, "GET", "u", body, Credentials::Sent);
         assert!(e.is_unauthorized());
         assert!(e.to_string().contains("audience"), "{e}");
     }
@@ -471,7 +554,7 @@ mod tests {
     #[test]
     fn refused_sign_in_repeats_the_registry_message_and_hint() {
         let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"token invalid audience: wrong audience"}]}"#;
-        let cause = registry_error(401, "POST", "u", body, false);
+        let cause = registry_error(401, "POST", "u", body, Credentials::Sent);
         let e = Error::auth_refused(
             "the registry's /oauth2/exchange endpoint answered 401",
             cause,
@@ -489,30 +572,97 @@ mod tests {
 
     #[test]
     fn anonymous_and_firewall_hints() {
-        let e = registry_error(401, "DELETE", "u", b"", true);
+        let e = registry_error(401, "DELETE", "u", b"", Credentials::Anonymous);
         assert!(e.to_string().contains("needs credentials"), "{e}");
         let body = br#"{"errors":[{"code":"DENIED","message":"client with IP 1.2.3.4 is not allowed access"}]}"#;
-        let e = registry_error(403, "GET", "u", body, false);
+        let e = registry_error(403, "GET", "u", body, Credentials::Sent);
         assert!(e.is_forbidden());
         assert!(e.to_string().contains("firewall"), "{e}");
     }
 
     #[test]
     fn unknown_codes_and_garbage_bodies() {
-        let e = registry_error(400, "PUT", "u", br#"{"errors":[{"code":"WEIRD"}]}"#, false);
+        let e = registry_error(
+            400,
+            "PUT",
+            "u",
+            br#"{"errors":[{"code":"WEIRD"}]}"#,
+            Credentials::Sent,
+        );
         assert_eq!(
             e.registry_error().unwrap().code(),
             Some(&ErrorCode::Other("WEIRD".into()))
         );
-        let e = registry_error(500, "PUT", "u", b"<html>", false);
+        let e = registry_error(500, "PUT", "u", b"<html>", Credentials::Sent);
         assert!(e.registry_error().unwrap().errors.is_empty());
         let e = registry_error(
             429,
             "GET",
             "u",
             br#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#,
-            false,
+            Credentials::Sent,
         );
         assert!(e.is_throttled());
+    }
+
+    #[test]
+    fn throttled_says_when_and_keeps_status_and_code() {
+        let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
+        let Error::Registry(reg) = registry_error(429, "GET", "u", body, Credentials::Sent) else {
+            panic!("not a registry error");
+        };
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let e = Error::Throttled {
+            retry_after: Duration::from_secs(3 * 3600 + 60),
+            retry_at: at,
+            error: reg,
+        };
+        let text = e.to_string();
+        assert!(text.contains("retry after 3 h 1 min"), "{text}");
+        assert!(text.contains(&httpdate::fmt_http_date(at)), "{text}");
+        assert!(e.is_throttled() && e.has_code(ErrorCode::TooManyRequests));
+        assert_eq!(e.status(), Some(429));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3 * 3600 + 60)));
+        assert_eq!(describe_wait(Duration::from_secs(90)), "90 s");
+        assert_eq!(describe_wait(Duration::from_secs(150)), "2 min 30 s");
+    }
+
+    #[test]
+    fn unauthorized_hints_name_what_was_sent() {
+        let hint = |c| registry_error(401, "GET", "u", b"", c).to_string();
+        assert!(hint(Credentials::Sent).contains("credentials were refused"));
+        for c in [
+            Credentials::WithheldOffOrigin,
+            Credentials::NoChallenge,
+            Credentials::UnusableChallenge,
+        ] {
+            let text = hint(c);
+            assert!(text.contains("No credentials were sent"), "{text}");
+            assert!(!text.contains("refused"), "{text}");
+        }
+        assert!(hint(Credentials::WithheldOffOrigin).contains("redirected"));
+    }
+
+    #[test]
+    fn acr_only_calls_say_so_on_a_bare_404() {
+        let url = "http://127.0.0.1:5000/acr/v1/_catalog";
+        let e = registry_error(404, "GET", url, b"404 page not found\n", Credentials::Sent);
+        assert!(
+            e.to_string().contains("Azure Container Registry-only"),
+            "{e}"
+        );
+        assert!(e.is_not_found());
+        // ACR's own 404 for a missing repository is not about the API
+        let body = br#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository x is not found"}]}"#;
+        let e = registry_error(404, "GET", url, body, Credentials::Sent);
+        assert!(!e.to_string().contains("Registry-only"), "{e}");
+        let e = registry_error(
+            404,
+            "GET",
+            "http://r/v2/a/tags/list",
+            b"",
+            Credentials::Sent,
+        );
+        assert!(!e.to_string().contains("Registry-only"), "{e}");
     }
 }

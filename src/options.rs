@@ -80,21 +80,32 @@ impl Audience {
 
 /// How failed requests are retried.
 ///
-/// Retried: 408, 429, 500, 502, 503, 504 and connection failures, and only when the request body
-/// can be sent again (streamed uploads resume through their own logic instead). Delays grow
-/// exponentially with jitter; a `Retry-After` header (seconds or HTTP date) is honoured up to
-/// `max_delay`.
+/// Retried: 408, 429, 500, 502, 503, 504 and connection failures that may heal (a reset, a
+/// timeout; not a TLS failure, an unknown host, a bad URL or a refused connection to a loopback
+/// address), and only when the request body can be sent again (streamed uploads resume through
+/// their own logic instead). A timeout is retried only for idempotent requests (`GET`, `HEAD`,
+/// `PUT`, `DELETE`) and token requests (`POST /oauth2/...`, which only hand out a token): a
+/// timed-out upload-session start (`POST`) may still be running at a registry that is already
+/// too slow, so it is not sent again. A broken connection is retried for every request above
+/// (this crate's `POST`s are harmless to repeat: at worst an unused session that expires).
+///
+/// Delays grow exponentially with jitter. A `Retry-After` header (seconds or HTTP date) is
+/// honoured when it fits within `max_delay` and what remains of `budget`; a longer one fails at
+/// once with [`Error::Throttled`](crate::Error::Throttled), which says when to retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryOptions {
     /// Retries after the first attempt. Default 3; 0 disables retries.
     pub max_retries: u32,
     /// Delay before the first retry. Default 800 ms.
     pub initial_delay: Duration,
-    /// Upper bound of any delay, `Retry-After` included. Default 30 s.
+    /// Upper bound of any delay. A `429`/`503` whose `Retry-After` is longer than this fails at
+    /// once with [`Error::Throttled`](crate::Error::Throttled) (other statuses wait this long at
+    /// most). Default 30 s.
     pub max_delay: Duration,
     /// Overall time one call may spend waiting between attempts; `None` means no budget beyond
     /// `max_retries`. A `Retry-After` longer than what remains fails at once with
-    /// a throttling error naming when to retry. Default 2 min.
+    /// [`Error::Throttled`](crate::Error::Throttled), naming when to retry; a backoff delay longer
+    /// than what remains ends the retries (the last answer or error is returned). Default 2 min.
     pub budget: Option<Duration>,
 }
 
@@ -120,9 +131,49 @@ pub struct Timeouts {
     /// Longest silence while reading or writing a body. Default 60 s.
     pub idle: Option<Duration>,
     /// Whole-request deadline for requests whose answers are small (tokens, manifests, errors,
-    /// listings): from sending to the last byte read, retries included. Blob transfers are not
-    /// bound by it. Default 5 min.
+    /// listings): from sending to the last byte read, retries included. A registry that trickles
+    /// a byte now and then cannot hold such a call (or the token cache behind it) longer. Blob
+    /// transfers are not bound by it (see `min_progress`). Expiry is [`Error::Timeout`].
+    /// Default 5 min.
+    ///
+    /// [`Error::Timeout`]: crate::Error::Timeout
     pub total: Option<Duration>,
+    /// The least a blob transfer must move to go on: a download or upload that moves fewer than
+    /// `bytes` in any `window` is abandoned with [`Error::Timeout`](crate::Error::Timeout)
+    /// (time spent waiting for the caller's own reader of an upload does not count). `None`
+    /// turns the rule off. Default 16 KiB per 60 s.
+    pub min_progress: Option<MinProgress>,
+}
+
+/// A minimum transfer rate: at least `bytes` in every `window` (see [`Timeouts::min_progress`]).
+///
+/// ```
+/// use azcontainerregistry::{MinProgress, Timeouts};
+/// use std::time::Duration;
+/// let timeouts = Timeouts {
+///     min_progress: Some(MinProgress {
+///         bytes: 1024 * 1024,
+///         window: Duration::from_secs(30),
+///     }),
+///     ..Default::default()
+/// };
+/// # let _ = timeouts;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinProgress {
+    /// Bytes that must move within each window.
+    pub bytes: u64,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Default for MinProgress {
+    fn default() -> Self {
+        MinProgress {
+            bytes: 16 * 1024,
+            window: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -132,6 +183,7 @@ impl Default for Timeouts {
             response: Some(Duration::from_secs(120)),
             idle: Some(Duration::from_secs(60)),
             total: Some(Duration::from_secs(300)),
+            min_progress: Some(MinProgress::default()),
         }
     }
 }
@@ -180,13 +232,15 @@ pub struct ClientOptions {
     pub timeouts: Timeouts,
     /// Appended to `User-Agent: azcontainerregistry-rust/<version>`.
     pub user_agent_suffix: Option<String>,
-    /// Proxy URL, e.g. `http://proxy:3128` (`socks5://` works too). When `None`, the `HTTPS_PROXY`,
-    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables apply. Cannot be combined
-    /// with `agent` (configure the agent's proxy instead).
+    /// Proxy URL, `http://proxy:3128` or `https://…` (SOCKS proxies are not supported: a
+    /// `socks…://` proxy is an [`Error::Config`](crate::Error::Config)). When `None`, the
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables apply.
+    /// Loopback hosts (`127.0.0.0/8`, `::1`, and `localhost` names that resolve there) are never
+    /// proxied. Cannot be combined with `agent` (configure the agent's proxy instead).
     pub proxy: Option<String>,
     /// Use this agent instead of building one. Its connection pool, proxy and TLS settings are
-    /// used; status handling, redirects, timeouts and the user agent are still set per request
-    /// by this crate.
+    /// used (but loopback hosts bypass its proxy, and a SOCKS proxy is refused); status handling,
+    /// redirects, timeouts and the user agent are still set per request by this crate.
     pub agent: Option<ureq::Agent>,
     /// Allow plain `http://` endpoints that are not loopback addresses. Credentials then travel
     /// unencrypted.
@@ -194,6 +248,15 @@ pub struct ClientOptions {
     /// Which API the registry has (default [`Api::Auto`]: decided from its behaviour); see
     /// [`Client::is_acr`](crate::Client::is_acr).
     pub api: Api,
+    /// More hosts an Azure AD token may be sent to (`POST /oauth2/exchange`), for a registry
+    /// behind a custom domain. By default the token only goes to Azure registry domains:
+    /// `*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us` and the air-gapped clouds'
+    /// `*.azurecr.eaglex.ic.gov` and `*.azurecr.microsoft.scloud`; an Azure credential used
+    /// with any other host fails with [`Error::Authentication`](crate::Error::Authentication)
+    /// before a token is requested. An entry is a host name (`registry.contoso.com`, matched
+    /// exactly) or a suffix starting with a dot (`.contoso.com`, matching its subdomains).
+    /// The token opens every registry the identity can reach: list only hosts you trust.
+    pub azure_ad_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -207,6 +270,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("agent", &self.agent.as_ref().map(|_| "custom"))
             .field("allow_http", &self.allow_http)
             .field("api", &self.api)
+            .field("azure_ad_hosts", &self.azure_ad_hosts)
             .finish()
     }
 }

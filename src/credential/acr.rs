@@ -10,6 +10,46 @@ use crate::http::{Method, Request, Transport, Url, form_urlencode};
 use crate::options::{Audience, ClientOptions};
 
 pub(crate) const API_VERSION: &str = "2021-07-01";
+
+/// The domains of Azure registries in every cloud (public, China, US Government, and the
+/// air-gapped US Nat and US Sec clouds): an Azure AD token is sent only there unless the caller
+/// lists more hosts in `ClientOptions::azure_ad_hosts`.
+pub(crate) const AZURE_REGISTRY_SUFFIXES: &[&str] = &[
+    ".azurecr.io",
+    ".azurecr.cn",
+    ".azurecr.us",
+    ".azurecr.eaglex.ic.gov",
+    ".azurecr.microsoft.scloud",
+];
+
+/// `Ok` when an Azure AD token may be sent to `endpoint`: an Azure registry domain, or a host
+/// the caller listed (`name` exactly, `.suffix` for subdomains).
+pub(crate) fn check_azure_ad_host(endpoint: &Url, extra: &[String]) -> Result<()> {
+    let host = endpoint
+        .host_str()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let azure = AZURE_REGISTRY_SUFFIXES.iter().any(|s| host.ends_with(s));
+    let listed = extra.iter().any(|entry| {
+        let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+        match entry.strip_prefix('*').unwrap_or(&entry) {
+            suffix if suffix.starts_with('.') => host.ends_with(suffix),
+            name => !name.is_empty() && host == name,
+        }
+    });
+    if azure || listed {
+        return Ok(());
+    }
+    Err(Error::auth(
+        format!(
+            "refusing to send an Azure AD token to {host}: it is not an Azure Container Registry \
+             host (*{}); if it is a custom domain of your registry, add it to \
+             ClientOptions::azure_ad_hosts",
+            AZURE_REGISTRY_SUFFIXES.join(", *")
+        ),
+        None,
+    ))
+}
 const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
 
 /// An ACR refresh token, from
@@ -109,6 +149,7 @@ pub struct AuthenticationClient {
     transport: Transport,
     endpoint: Url,
     audience: Audience,
+    azure_ad_hosts: Vec<String>,
 }
 
 impl AuthenticationClient {
@@ -119,6 +160,7 @@ impl AuthenticationClient {
             transport: Transport::new(&options)?,
             audience: options.audience.for_host(endpoint.host_str()),
             endpoint,
+            azure_ad_hosts: options.azure_ad_hosts,
         })
     }
 
@@ -144,6 +186,7 @@ impl AuthenticationClient {
                 "AuthenticationClient::sign_in needs an Azure AD credential".into(),
             ));
         };
+        check_azure_ad_host(&self.endpoint, &self.azure_ad_hosts)?;
         let scope = self.audience.scope();
         let aad = source.get_token(&[scope.as_str()]).map_err(|e| {
             Error::auth(
@@ -158,13 +201,16 @@ impl AuthenticationClient {
         )
     }
 
-    /// `POST /oauth2/exchange`: an Azure AD access token for an ACR refresh token.
+    /// `POST /oauth2/exchange`: an Azure AD access token for an ACR refresh token. Refused
+    /// before sending unless the endpoint is an Azure registry host or listed in
+    /// `ClientOptions::azure_ad_hosts`.
     pub fn exchange_aad_access_token_for_acr_refresh_token(
         &self,
         service: &str,
         aad_access_token: &Secret,
         options: ExchangeOptions,
     ) -> Result<AcrRefreshToken> {
+        check_azure_ad_host(&self.endpoint, &self.azure_ad_hosts)?;
         let refresh_token = exchange(
             &self.transport,
             &self.endpoint,
@@ -214,7 +260,9 @@ fn post_form(
         .join(&format!("{path}?api-version={API_VERSION}"))
         .map_err(|e| Error::Config(format!("cannot build token URL: {e}")))?;
     let body = form_urlencode(form);
+    // a token request only hands out a token: safe to send again after a timeout
     let mut req = Request::new(Method::POST, url)
+        .idempotent()
         .header("Accept", "application/json")
         .form(body.as_bytes());
     let resp = transport.send(&mut req, None)?;
@@ -292,4 +340,50 @@ pub(crate) fn access_token(
         form.push(("refresh_token", r.expose()));
     }
     post_form(transport, endpoint, "/oauth2/token", &form, "access_token")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn azure_ad_tokens_go_to_azure_registries_and_listed_hosts_only() {
+        let ok = |host: &str, extra: &[&str]| {
+            let url = Url::parse(&format!("https://{host}/")).unwrap();
+            let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+            check_azure_ad_host(&url, &extra).is_ok()
+        };
+        for host in [
+            "r.azurecr.io",
+            "R.AzureCR.io",
+            "r.azurecr.cn",
+            "r.azurecr.us",
+            "r.azurecr.eaglex.ic.gov",
+            "r.azurecr.microsoft.scloud",
+            "r.westeurope.data.azurecr.io",
+        ] {
+            assert!(ok(host, &[]), "{host}");
+        }
+        for host in [
+            "evil.io",
+            "azurecr.io.evil.io",
+            "evilazurecr.io",
+            "127.0.0.1",
+        ] {
+            assert!(!ok(host, &[]), "{host}");
+        }
+        assert!(ok("registry.contoso.com", &["registry.contoso.com"]));
+        assert!(!ok("x.registry.contoso.com", &["registry.contoso.com"]));
+        assert!(ok("x.contoso.com", &[".contoso.com"]));
+        assert!(ok("x.contoso.com", &["*.contoso.com"]));
+        assert!(!ok("contoso.com.evil.io", &[".contoso.com"]));
+        assert!(!ok("evil.io", &[""]));
+        assert!(ok("127.0.0.1", &["127.0.0.1"]));
+        let url = Url::parse("https://evil.io/").unwrap();
+        let text = check_azure_ad_host(&url, &[]).unwrap_err().to_string();
+        assert!(
+            text.contains("evil.io") && text.contains("ClientOptions::azure_ad_hosts"),
+            "{text}"
+        );
+    }
 }

@@ -49,16 +49,38 @@ pub(crate) fn fetch_token(
     let resp = transport.send(&mut req, auth.as_deref())?;
     if !resp.is_success() {
         let status = resp.status;
-        let err = resp.into_error();
-        let what = if basic.is_some() {
-            "refused the username and password"
-        } else {
-            "refused an anonymous token"
+        // a realm that answers with the very challenge that named it is not a token service
+        let loops = status == 401
+            && super::challenge::pick(&resp.header_all("www-authenticate"))
+                .and_then(|c| c.realm().and_then(|r| realm.join(r).ok()))
+                .is_some_and(|named| named == *realm);
+        let shown = crate::redact::url(realm.as_str());
+        let refused = match (status, basic.is_some()) {
+            _ if loops => None,
+            (401 | 403, true) => Some("refused the username and password"),
+            (401 | 403, false) => Some("refused an anonymous token"),
+            _ => None,
         };
-        return Err(Error::auth_refused(
-            format!("the token service {what} (status {status})"),
-            err,
-        ));
+        let err = resp.into_error();
+        if let Some(what) = refused {
+            return Err(Error::auth_refused(
+                format!("the token service {what} (status {status})"),
+                err,
+            ));
+        }
+        // not a refusal: no hint about credentials
+        let context = if loops {
+            format!(
+                "the registry's challenge names {shown} as its token service, but that URL answers \
+                 401 with the same challenge: the challenge is wrong (not a token service)"
+            )
+        } else {
+            format!(
+                "the token service at {shown} answered status {status} instead of a token (is the \
+                 challenge's realm a token service?)"
+            )
+        };
+        return Err(Error::auth(context, Some(err)));
     }
     decode(resp)
 }

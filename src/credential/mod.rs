@@ -15,7 +15,9 @@
 //! flows (Docker Hub and many registries keep their token service elsewhere, and the registry's own
 //! challenge named it), but an Azure AD token is only ever sent to the registry's endpoint,
 //! whatever the realm says: that token opens every registry the identity can reach, so a registry
-//! must not be able to steer it away.
+//! must not be able to steer it away. And only when the registry is on an Azure registry domain
+//! (`*.azurecr.io`, `.cn`, `.us` and the air-gapped clouds') or a host listed in
+//! `ClientOptions::azure_ad_hosts`: an endpoint elsewhere fails before a token is requested.
 
 pub(crate) mod acr;
 #[cfg(feature = "azure")]

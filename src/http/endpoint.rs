@@ -60,10 +60,29 @@ pub(crate) fn parse_endpoint(endpoint: &str, allow_http: bool) -> Result<Url> {
     Ok(url)
 }
 
-/// True for `localhost`, `*.localhost` and loopback addresses.
+/// True for loopback addresses, and for `localhost` and `*.localhost` when the name resolves to
+/// loopback addresses only (a resolver may send `*.localhost` anywhere). Other names are never
+/// loopback, whatever they resolve to.
 pub(crate) fn is_loopback(url: &Url) -> bool {
+    is_loopback_with(url, lookup)
+}
+
+fn lookup(name: &str) -> Vec<IpAddr> {
+    use std::net::ToSocketAddrs;
+    (name, 0)
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default()
+}
+
+/// [`is_loopback`] with the resolver given.
+fn is_loopback_with(url: &Url, resolve: impl Fn(&str) -> Vec<IpAddr>) -> bool {
     match url.host() {
-        Host::Domain(d) => d == "localhost" || d.ends_with(".localhost"),
+        Host::Domain(d) if d == "localhost" || d.ends_with(".localhost") => {
+            let addresses = resolve(d);
+            !addresses.is_empty() && addresses.iter().all(IpAddr::is_loopback)
+        }
+        Host::Domain(_) => false,
         Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
         Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
     }
@@ -117,7 +136,10 @@ mod tests {
             "http://127.0.0.1:5000/"
         );
         assert_eq!(ok("http://[::1]:5000").unwrap(), "http://[::1]:5000/");
-        assert_eq!(ok("http://x.localhost").unwrap(), "http://x.localhost/");
+        assert_eq!(
+            ok("http://localhost:5000").unwrap(),
+            "http://localhost:5000/"
+        );
         assert!(parse_endpoint("http://r.io", true).is_ok());
         for bad in [
             "http://r.io",
@@ -133,6 +155,29 @@ mod tests {
         assert!(!e.contains("hunter2"), "{e}");
         let e = ok("https://me:hunter2@r.io/x").unwrap_err().to_string();
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn localhost_names_are_loopback_only_where_they_resolve() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let to = |ips: &'static [&'static str]| {
+            move |_: &str| -> Vec<IpAddr> { ips.iter().map(|i| i.parse().unwrap()).collect() }
+        };
+        let x = url("http://x.localhost:5000/");
+        assert!(is_loopback_with(&x, to(&["127.0.0.1", "::1"])));
+        assert!(
+            !is_loopback_with(&x, to(&["10.1.2.3"])),
+            "resolves elsewhere"
+        );
+        assert!(!is_loopback_with(&x, to(&["127.0.0.1", "10.1.2.3"])));
+        assert!(!is_loopback_with(&x, to(&[])), "does not resolve");
+        // other names are never looked up
+        let never = |_: &str| -> Vec<IpAddr> { panic!("looked up") };
+        assert!(!is_loopback_with(&url("http://localhost.evil.io/"), never));
+        assert!(is_loopback_with(&url("http://127.0.0.2/"), never));
+        assert!(is_loopback_with(&url("http://[::1]/"), never));
+        // `localhost` itself resolves through /etc/hosts here
+        assert!(is_loopback(&url("http://localhost:5000/")));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `transport.rs` | [`Transport`]: the one place that sends HTTP (timeouts, retries, errors) |
+//! | `deadline.rs` | the total deadline of small requests; minimum progress of blob transfers |
 //! | `request.rs`, `response.rs` | [`Request`] and its [`Body`]; [`Response`] with bounded reads |
 //! | `retry.rs` | when to retry and how long to wait (`Retry-After`) |
 //! | `url.rs` | [`Url`]: absolute URLs, RFC 3986 resolution, origins, queries |
@@ -12,6 +13,7 @@
 //! Layers above describe a request ([`Request`]: method, URL, headers, body, token scope) and get a
 //! [`Response`] whose status they judge themselves.
 
+mod deadline;
 mod endpoint;
 pub(crate) mod link;
 mod request;

@@ -37,11 +37,20 @@ pub(crate) struct Request<'a> {
     pub scope: Option<String>,
     /// A limit on the whole exchange, on top of the client's timeouts.
     pub timeout: Option<Duration>,
+    /// A blob transfer: not bound by `Timeouts::total`, held to `Timeouts::min_progress` instead.
+    pub bulk: bool,
+    /// Safe to send twice: a timeout or a connection broken after sending may be retried. True
+    /// for `GET`, `HEAD`, `PUT`, `DELETE` and `OPTIONS`; a `POST` is marked by its sender.
+    pub idempotent: bool,
 }
 
 impl<'a> Request<'a> {
     /// A request without headers or body.
     pub(crate) fn new(method: Method, url: Url) -> Self {
+        let idempotent = matches!(
+            method.as_str(),
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
+        );
         Request {
             method,
             url,
@@ -49,7 +58,15 @@ impl<'a> Request<'a> {
             body: Body::Empty,
             scope: None,
             timeout: None,
+            bulk: false,
+            idempotent,
         }
+    }
+
+    /// Marks the request as safe to send twice (e.g. a token request).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
     }
 
     /// Adds a header.

@@ -2,8 +2,10 @@
 
 use std::io::Read;
 
+use super::deadline::DownloadProgress;
 use super::{Method, Url};
-use crate::error::{Error, Result};
+use crate::error::{Credentials, Error, Result};
+use crate::options::MinProgress;
 use crate::redact;
 
 /// Error bodies are read up to this size.
@@ -17,8 +19,10 @@ pub(crate) struct Response {
     headers: ureq::http::HeaderMap,
     /// `None` once consumed; an unread body is drained on drop (see `Drop`).
     body: Option<ureq::Body>,
-    /// The request was sent without credentials (error hints say credentials are needed).
-    pub(crate) anonymous: bool,
+    /// What the request carried, for the hint of a 401.
+    pub(crate) credentials: Credentials,
+    /// The rule a streamed body ([`Response::into_reader`]) is held to.
+    pub(super) min_progress: Option<MinProgress>,
 }
 
 impl Response {
@@ -34,7 +38,8 @@ impl Response {
             method,
             headers: parts.headers,
             body: Some(body),
-            anonymous: false,
+            credentials: Credentials::Sent,
+            min_progress: None,
         }
     }
 
@@ -77,9 +82,17 @@ impl Response {
             .unwrap_or_else(|| ureq::Body::builder().data(Vec::new()))
     }
 
-    /// The body as a stream.
+    /// The body as a stream, held to `Timeouts::min_progress`.
     pub(crate) fn into_reader(mut self) -> impl Read + Send + 'static {
-        self.take_body().into_with_config().limit(u64::MAX).reader()
+        let reader = self.take_body().into_with_config().limit(u64::MAX).reader();
+        match self.min_progress {
+            Some(rule) => Box::new(DownloadProgress::new(
+                reader,
+                rule,
+                redact::url(self.url.as_str()),
+            )) as Box<dyn Read + Send>,
+            None => Box::new(reader),
+        }
     }
 
     /// Reads the whole body, refusing more than `limit` bytes without reading further.
@@ -95,11 +108,9 @@ impl Response {
             .limit(u64::MAX)
             .reader()
             .take(limit + 1);
-        reader.read_to_end(&mut out).map_err(|e| Error::Transport {
-            url,
-            message: format!("reading the {what} failed: {e}"),
-            source: Some(Box::new(e)),
-        })?;
+        reader
+            .read_to_end(&mut out)
+            .map_err(|e| read_error(e, what, url))?;
         if out.len() as u64 > limit {
             return Err(Error::TooLarge { what, limit });
         }
@@ -118,16 +129,16 @@ impl Response {
 
     /// Turns an unexpected response into the registry error it describes.
     pub(crate) fn into_error(self) -> Error {
-        let (status, method, url, anonymous) = (
+        let (status, method, url, credentials) = (
             self.status,
             self.method.to_string(),
             redact::url(self.url.as_str()),
-            self.anonymous,
+            self.credentials,
         );
         let body = self
             .bytes("error body", ERROR_BODY_LIMIT)
             .unwrap_or_default();
-        crate::error::registry_error(status, &method, &url, &body, anonymous)
+        crate::error::registry_error(status, &method, &url, &body, credentials)
     }
 
     /// `Ok(self)` when the status is one of `expected`, else the registry error.
@@ -137,6 +148,29 @@ impl Response {
         } else {
             Err(self.into_error())
         }
+    }
+}
+
+/// A failed body read: [`Error::Timeout`] when a deadline or timeout ended it.
+fn read_error(e: std::io::Error, what: &'static str, url: String) -> Error {
+    let ureq_timeout = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
+    let timed_out = matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    );
+    if ureq_timeout || timed_out {
+        return Error::Timeout {
+            url,
+            message: format!("reading the {what} did not finish in time ({e})"),
+        };
+    }
+    Error::Transport {
+        url,
+        message: format!("reading the {what} failed: {e}"),
+        source: Some(Box::new(e)),
     }
 }
 

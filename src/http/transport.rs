@@ -1,5 +1,8 @@
 //! [`Transport`]: the one place that sends HTTP. It builds the `ureq` request, applies the user
-//! agent and timeouts, retries what may be retried, maps transport failures to [`Error`], and logs
+//! agent and timeouts (the total deadline of small requests, minimum progress of blob transfers:
+//! `deadline.rs`), retries what may be retried within the retry budget (failing at once with
+//! [`Error::Throttled`] on a `Retry-After` it may not wait for), maps transport failures to
+//! [`Error`] (what cannot heal is not retried), sends loopback traffic past any proxy, and logs
 //! with secrets redacted.
 //!
 //! Redirects are never followed here (the pipeline follows them for GET and HEAD only, and decides
@@ -8,13 +11,16 @@
 //! transport too, with retries off (`azure_core` has its own retry policy).
 
 use std::io::Read;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http;
 
+use super::deadline::{Deadline, UploadProgress};
+use super::endpoint::is_loopback;
 use super::request::{Body, Request};
 use super::response::Response;
 use super::retry;
+use super::url::Url;
 use crate::error::{Error, Result};
 use crate::options::{ClientOptions, RetryOptions, Timeouts};
 use crate::redact;
@@ -58,6 +64,9 @@ fn agent(options: &ClientOptions) -> Result<ureq::Agent> {
         (None, Some(p)) => {
             let proxy = ureq::Proxy::new(p)
                 .map_err(|e| Error::Config(format!("bad proxy {}: {e}", redact::proxy(p))))?;
+            if is_socks(&proxy) {
+                return Err(socks_error(p));
+            }
             Ok(ureq::Agent::config_builder()
                 .proxy(Some(proxy))
                 .build()
@@ -104,16 +113,19 @@ impl Transport {
     }
 
     /// Sends `req` with `authorization` (if any), retrying per the retry options when the body
-    /// allows.
+    /// allows. A request that is not a blob transfer (`req.bulk`) is bound by `Timeouts::total`,
+    /// retries and the reading of its answer included.
     pub(crate) fn send(
         &self,
         req: &mut Request<'_>,
         authorization: Option<&str>,
     ) -> Result<Response> {
+        let deadline = Deadline::after(if req.bulk { None } else { self.timeouts.total });
+        let mut budget = self.retry.budget;
         let mut attempt = 0u32;
         loop {
             let started = Instant::now();
-            let result = self.send_once(req, authorization);
+            let result = self.send_once(req, authorization, &deadline);
             let may_retry = req.body.replayable() && attempt < self.retry.max_retries;
             match result {
                 Ok(resp) => {
@@ -128,7 +140,20 @@ impl Transport {
                         return Ok(resp);
                     }
                     attempt += 1;
+                    let asked = resp
+                        .header("retry-after")
+                        .and_then(retry::parse_retry_after);
+                    if let Some(wait) = asked
+                        && matches!(resp.status, 429 | 503)
+                        && !(wait <= self.retry.max_delay && fits(wait, budget, &deadline))
+                    {
+                        return Err(throttled(resp, wait));
+                    }
                     let delay = retry::delay(&self.retry, attempt, resp.header("retry-after"));
+                    if !fits(delay, budget, &deadline) {
+                        return Ok(resp); // no time left to wait: the answer stands
+                    }
+                    budget = budget.map(|b| b.saturating_sub(delay));
                     log::info!(
                         "retrying {} {} after status {} (attempt {attempt}, in {delay:?})",
                         req.method,
@@ -138,9 +163,13 @@ impl Transport {
                     drop(resp);
                     std::thread::sleep(delay);
                 }
-                Err(e) if may_retry && e.is_transport() => {
+                Err(e) if may_retry && retryable(&e, req) => {
                     attempt += 1;
                     let delay = retry::delay(&self.retry, attempt, None);
+                    if !fits(delay, budget, &deadline) {
+                        return Err(e);
+                    }
+                    budget = budget.map(|b| b.saturating_sub(delay));
                     log::info!(
                         "retrying {} after error: {e} (attempt {attempt}, in {delay:?})",
                         req.method
@@ -152,7 +181,24 @@ impl Transport {
         }
     }
 
-    fn send_once(&self, req: &mut Request<'_>, authorization: Option<&str>) -> Result<Response> {
+    fn send_once(
+        &self,
+        req: &mut Request<'_>,
+        authorization: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<Response> {
+        let url_text = redact::url(req.url.as_str());
+        // Loopback traffic never goes through a proxy (plain http, passwords and tokens to local
+        // fakes and registries would travel through it in clear).
+        let direct = self.agent.config().proxy().is_some() && is_loopback(&req.url);
+        if !direct {
+            self.refuse_socks(&req.url)?;
+        }
+        let limit = match (req.timeout, deadline.remaining()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let opts = PerRequest { limit, direct };
         let mut builder = http::Request::builder()
             .method(req.method.clone())
             .uri(req.url.as_str());
@@ -170,51 +216,80 @@ impl Transport {
                 log::trace!("> {name}: {}", redact::header(name, value));
             }
         }
-        let url_text = redact::url(req.url.as_str());
         let map_build =
             |e: http::Error| Error::Config(format!("cannot build request for {url_text}: {e}"));
+        let min_progress = self.timeouts.min_progress;
         let result = match &mut req.body {
             Body::Empty => {
                 let r = builder.body(()).map_err(map_build)?;
-                self.agent.run(self.configure(r, req.timeout))
+                self.agent.run(self.configure(r, opts))
             }
             Body::Bytes(b) => {
                 let r = builder.body(*b).map_err(map_build)?;
-                self.agent.run(self.configure(r, req.timeout))
+                self.agent.run(self.configure(r, opts))
             }
-            Body::Reader {
-                reader,
-                len: Some(len),
-            } => {
-                builder = builder.header("Content-Length", len.to_string());
-                // ureq 3.5 spins forever when a reader ends before Content-Length: make that an
-                // error.
-                let mut exact = Exact {
-                    inner: &mut **reader,
-                    remaining: *len,
+            Body::Reader { reader, len } => {
+                let mut watched;
+                let source: &mut dyn Read = match min_progress {
+                    Some(rule) => {
+                        watched = UploadProgress::new(&mut **reader, rule, url_text.clone());
+                        &mut watched
+                    }
+                    None => &mut **reader,
                 };
-                let r = builder
-                    .body(ureq::SendBody::from_reader(&mut exact))
-                    .map_err(map_build)?;
-                self.agent.run(self.configure(r, req.timeout))
-            }
-            Body::Reader { reader, len: None } => {
-                let r = builder
-                    .body(ureq::SendBody::from_reader(*reader))
-                    .map_err(map_build)?;
-                self.agent.run(self.configure(r, req.timeout))
+                match len {
+                    Some(len) => {
+                        builder = builder.header("Content-Length", len.to_string());
+                        // ureq 3.5 spins forever when a reader ends before Content-Length: make
+                        // that an error.
+                        let mut exact = Exact {
+                            inner: source,
+                            remaining: *len,
+                        };
+                        let r = builder
+                            .body(ureq::SendBody::from_reader(&mut exact))
+                            .map_err(map_build)?;
+                        self.agent.run(self.configure(r, opts))
+                    }
+                    None => {
+                        let r = builder
+                            .body(ureq::SendBody::from_reader(source))
+                            .map_err(map_build)?;
+                        self.agent.run(self.configure(r, opts))
+                    }
+                }
             }
         };
         match result {
-            Ok(resp) => Ok(Response::new(req.url.clone(), req.method.clone(), resp)),
-            Err(e) => Err(map_ureq_error(e, &url_text)),
+            Ok(resp) => {
+                let mut resp = Response::new(req.url.clone(), req.method.clone(), resp);
+                resp.min_progress = min_progress;
+                Ok(resp)
+            }
+            Err(e) => Err(map_ureq_error(e, &req.url, &url_text)),
         }
+    }
+
+    /// ureq panics on a SOCKS proxy without its `socks-proxy` feature (left out: it adds a
+    /// dependency): refuse one from the environment or a caller's agent with a clear error.
+    fn refuse_socks(&self, url: &Url) -> Result<()> {
+        let Some(proxy) = self.agent.config().proxy() else {
+            return Ok(());
+        };
+        let bypassed = url
+            .as_str()
+            .parse::<http::Uri>()
+            .is_ok_and(|uri| proxy.is_no_proxy(&uri));
+        if bypassed || !is_socks(proxy) {
+            return Ok(());
+        }
+        Err(socks_error(&proxy.uri().to_string()))
     }
 
     fn configure<B: ureq::AsSendBody>(
         &self,
         r: http::Request<B>,
-        global: Option<std::time::Duration>,
+        opts: PerRequest,
     ) -> http::Request<B> {
         let t = &self.timeouts;
         let config = self
@@ -231,13 +306,60 @@ impl Transport {
             .timeout_recv_response(t.response)
             .timeout_per_read(t.idle)
             .timeout_per_write(t.idle);
+        let config = if opts.direct {
+            config.proxy(None)
+        } else {
+            config
+        };
         // Only a request's own limit replaces the agent's overall timeout (a caller's agent may
         // have one).
-        match global {
+        match opts.limit {
             Some(limit) => config.timeout_global(Some(limit)).build(),
             None => config.build(),
         }
     }
+}
+
+/// What `configure` sets per request.
+#[derive(Clone, Copy)]
+struct PerRequest {
+    /// The overall limit: the request's own and what remains of the deadline.
+    limit: Option<Duration>,
+    /// Bypass the agent's proxy.
+    direct: bool,
+}
+
+/// True when `wait` fits both in the retry budget and before the deadline.
+fn fits(wait: Duration, budget: Option<Duration>, deadline: &Deadline) -> bool {
+    budget.is_none_or(|b| wait <= b) && deadline.allows(wait)
+}
+
+/// The throttling error for a 429/503 whose `Retry-After` is longer than the client may wait.
+fn throttled(resp: Response, wait: Duration) -> Error {
+    match resp.into_error() {
+        Error::Registry(error) => Error::Throttled {
+            retry_after: wait,
+            retry_at: SystemTime::now() + wait,
+            error,
+        },
+        other => other,
+    }
+}
+
+fn is_socks(proxy: &ureq::Proxy) -> bool {
+    !matches!(
+        proxy.protocol(),
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+    )
+}
+
+fn socks_error(proxy: &str) -> Error {
+    Error::Config(format!(
+        "the proxy {} is a SOCKS proxy, which this client does not support: use an http:// or \
+         https:// proxy (ClientOptions::proxy, HTTPS_PROXY, ALL_PROXY), or list the registry in \
+         NO_PROXY",
+        redact::proxy(proxy)
+    ))
 }
 
 /// A request body of announced length: never reads past it, and ending early is an error.
@@ -269,11 +391,27 @@ impl Read for Exact<'_> {
     }
 }
 
-/// True when a transport failure may go away by itself (a connection refused, reset or timed out,
-/// a name that did not resolve, a TLS or protocol error), false when trying again cannot help (a
-/// bad URL or proxy, a refused proxy handshake, a response over a limit). Errors that are not
-/// transport failures are not transient.
-#[cfg_attr(not(feature = "azure"), allow(dead_code))]
+/// A transport failure that trying again cannot heal; its source is the ureq error.
+#[derive(Debug)]
+struct Permanent(ureq::Error);
+
+impl std::fmt::Display for Permanent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Permanent {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// True when a transport failure may go away by itself (a connection reset or timed out, a
+/// connection refused by a remote host, a protocol error), false when trying again cannot help:
+/// a TLS failure, a name that does not resolve, a bad URL or proxy, a refused proxy handshake, a
+/// connection refused on a loopback address (nothing listens there), a response over a limit.
+/// Errors that are not transport failures are not transient.
 pub(crate) fn is_transient(e: &Error) -> bool {
     match e {
         Error::Timeout { .. } => true,
@@ -283,26 +421,54 @@ pub(crate) fn is_transient(e: &Error) -> bool {
         } => match source.downcast_ref::<ureq::Error>() {
             Some(u) => matches!(
                 u,
-                ureq::Error::HostNotFound
-                    | ureq::Error::ConnectionFailed
-                    | ureq::Error::Tls(_)
+                ureq::Error::ConnectionFailed
                     | ureq::Error::Io(_)
                     | ureq::Error::Timeout(_)
                     | ureq::Error::Protocol(_)
             ),
-            None => true,
+            None => !source.is::<Permanent>(),
         },
         Error::Transport { source: None, .. } => true,
         _ => false,
     }
 }
 
-/// Maps a ureq failure to the crate error; `url` is already redacted.
-fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
-    let url = url.to_string();
+/// True when `e` may be retried for `req`: a transient failure, and not a timeout of a request
+/// that is not idempotent. A timed-out request may still be running at the registry: sending an
+/// upload-session start again would open a second session on a registry already too slow. A
+/// connection that broke is retried for every replayable request: this crate's `POST`s
+/// (upload-session starts, mounts, token requests) are harmless to repeat, at worst leaving an
+/// unused session that the registry expires.
+fn retryable(e: &Error, req: &Request<'_>) -> bool {
+    is_transient(e) && (req.idempotent || !matches!(e, Error::Timeout { .. }))
+}
+
+/// True for ureq failures that cannot heal by trying again (`url` is the request's).
+fn cannot_heal(e: &ureq::Error, url: &Url) -> bool {
+    match e {
+        // rustls failures (a bad certificate, a server that does not speak TLS) come as I/O
+        // errors of invalid data
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            url.scheme() == "https"
+        }
+        ureq::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::ConnectionRefused && is_loopback(url)
+        }
+        ureq::Error::ConnectionFailed
+        | ureq::Error::Timeout(_)
+        | ureq::Error::Protocol(_)
+        | ureq::Error::StatusCode(_) => false,
+        // TLS, DNS, bad URI, proxy set-up, limits, bad requests
+        _ => true,
+    }
+}
+
+/// Maps a ureq failure to the crate error; `shown` is the request's URL, redacted.
+fn map_ureq_error(e: ureq::Error, url: &Url, shown: &str) -> Error {
+    let shown = shown.to_string();
     match e {
         ureq::Error::Timeout(t) => Error::Timeout {
-            url,
+            url: shown,
             message: format!("{t:?} timeout"),
         },
         ureq::Error::Io(io)
@@ -312,15 +478,31 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
             ) =>
         {
             Error::Timeout {
-                url,
+                url: shown,
                 message: io.to_string(),
             }
         }
-        other => Error::Transport {
-            url,
-            message: other.to_string(),
-            source: Some(Box::new(other)),
-        },
+        other => {
+            let mut message = other.to_string();
+            // rustls reads the first bytes of a plain HTTP answer ("HTTP/1.1 400") as a record of
+            // an unknown content type
+            if url.scheme() == "https" && message.contains("InvalidContentType") {
+                message.push_str(
+                    ": the server answered plain HTTP, not TLS; use an http:// endpoint \
+                     (ClientOptions::allow_http / --plain-http)",
+                );
+            }
+            let source: Box<dyn std::error::Error + Send + Sync> = if cannot_heal(&other, url) {
+                Box::new(Permanent(other))
+            } else {
+                Box::new(other)
+            };
+            Error::Transport {
+                url: shown,
+                message,
+                source: Some(source),
+            }
+        }
     }
 }
 
@@ -347,6 +529,7 @@ mod tests {
                 response: None,
                 idle: None,
                 total: None,
+                min_progress: None,
             },
             retry: RetryOptions {
                 max_retries: 0,
@@ -368,10 +551,51 @@ mod tests {
     }
 
     #[test]
+    fn a_socks_proxy_on_a_callers_agent_is_refused_before_sending() {
+        let proxy = ureq::Proxy::new("socks5://127.0.0.1:9").unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .proxy(Some(proxy))
+            .build()
+            .into();
+        let options = ClientOptions {
+            agent: Some(agent),
+            ..Default::default()
+        };
+        let transport = Transport::new(&options).unwrap();
+        let url = Url::parse("https://registry.invalid/v2/").unwrap();
+        let mut req = Request::new(super::super::Method::GET, url);
+        let e = transport
+            .send(&mut req, None)
+            .map(|r| r.status)
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(m) if m.contains("SOCKS")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn transient_failures() {
-        let transport = |e: ureq::Error| map_ureq_error(e, "https://r.io/");
-        assert!(is_transient(&transport(ureq::Error::HostNotFound)));
+        let remote = Url::parse("https://r.io/").unwrap();
+        let transport = |e: ureq::Error| map_ureq_error(e, &remote, "https://r.io/");
+        assert!(!is_transient(&transport(ureq::Error::HostNotFound)));
+        assert!(!is_transient(&transport(ureq::Error::Tls(
+            "bad certificate"
+        ))));
         assert!(is_transient(&transport(ureq::Error::ConnectionFailed)));
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_transient(&transport(ureq::Error::Io(refused()))));
+        let local = Url::parse("http://127.0.0.1:1/").unwrap();
+        let e = map_ureq_error(ureq::Error::Io(refused()), &local, "http://127.0.0.1:1/");
+        assert!(!is_transient(&e), "{e:?}");
+        // rustls failures arrive as invalid-data I/O errors
+        let corrupt = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "received corrupt message of type InvalidContentType",
+        );
+        let e = transport(ureq::Error::Io(corrupt));
+        assert!(!is_transient(&e), "{e:?}");
+        assert!(e.to_string().contains("plain HTTP"), "{e}");
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         assert!(is_transient(&transport(ureq::Error::Io(reset))));
         let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);

@@ -54,6 +54,8 @@ pub(crate) struct AuthPolicy {
     audience: Audience,
     /// Token realms may be plain http (not only on loopback).
     allow_http: bool,
+    /// More hosts an Azure AD token may go to (`ClientOptions::azure_ad_hosts`).
+    azure_ad_hosts: Vec<String>,
     state: Mutex<State>,
     cache: TokenCache,
 }
@@ -70,6 +72,7 @@ impl AuthPolicy {
             credential,
             resolved: Mutex::default(),
             allow_http: options.allow_http,
+            azure_ad_hosts: options.azure_ad_hosts.clone(),
             state: Mutex::default(),
             cache: TokenCache::default(),
         }
@@ -185,15 +188,29 @@ impl AuthPolicy {
         if !challenge.is_bearer() {
             return Ok(None);
         }
-        let realm_text = challenge
-            .realm()
-            .ok_or_else(|| Error::auth("the registry's Bearer challenge has no realm", None))?;
-        let realm = self.endpoint.join(realm_text).map_err(|e| {
+        let malformed = |what: String| {
             Error::auth(
-                format!("the registry's token realm {realm_text:?} is not a URL: {e}"),
+                format!("the registry's Bearer challenge is malformed: {what}"),
                 None,
             )
-        })?;
+        };
+        let realm_text = challenge
+            .realm()
+            .map(str::trim)
+            .ok_or_else(|| malformed("it names no realm (token service)".into()))?;
+        if realm_text.is_empty() {
+            return Err(malformed("its realm (token service) is empty".into()));
+        }
+        let realm = self
+            .endpoint
+            .join(realm_text)
+            .map_err(|e| malformed(format!("its realm {realm_text:?} is not a URL: {e}")))?;
+        if !matches!(realm.scheme(), "http" | "https") {
+            return Err(malformed(format!(
+                "its realm {} is not an http(s) URL",
+                redact::url(realm.as_str())
+            )));
+        }
         let service = challenge
             .service()
             .unwrap_or_else(|| self.endpoint.host_str())
@@ -324,6 +341,8 @@ impl AuthPolicy {
         scope: &str,
         source: &Arc<dyn TokenCredential>,
     ) -> Result<Cached> {
+        // the token opens every registry the identity can reach: only Azure registries get it
+        acr::check_azure_ad_host(&self.endpoint, &self.azure_ad_hosts)?;
         let refresh_key = format!("refresh\n{}", bearer.service);
         let fetch_refresh = || -> Result<Cached> {
             let aad_scope = self.audience.scope();

@@ -16,8 +16,8 @@ pub(crate) use scope::repository_scope;
 
 use crate::credential::Credential;
 use crate::credential::challenge;
-use crate::error::{Error, Result};
-use crate::http::{Method, Request, Response, Transport, Url, resolve};
+use crate::error::{Credentials, Error, Result};
+use crate::http::{Body, Method, Request, Response, Transport, Url, resolve};
 use crate::options::{Api, ClientOptions, RetryOptions};
 use crate::redact;
 
@@ -50,6 +50,17 @@ fn is_azure_host(host: &str) -> bool {
 
 fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// A blob download (`GET …/blobs/<digest>`) or a streamed upload: held to the minimum-progress
+/// rule instead of the total deadline of small requests. Decided on the registry's URL, before
+/// any redirect to storage.
+fn is_blob_transfer(req: &Request<'_>) -> bool {
+    let path = req.url.path();
+    matches!(req.body, Body::Reader { .. })
+        || (req.method == Method::GET
+            && path.contains("/blobs/")
+            && !path.contains("/blobs/uploads/"))
 }
 
 impl Pipeline {
@@ -134,6 +145,7 @@ impl Pipeline {
     /// Sends a request through auth, retry and the redirect guard.
     pub(crate) fn send(&self, mut req: Request<'_>) -> Result<Response> {
         let follow = req.method == Method::GET || req.method == Method::HEAD;
+        req.bulk |= is_blob_transfer(&req);
         let mut hops = 0;
         loop {
             let resp = self.send_authorized(&mut req)?;
@@ -163,25 +175,44 @@ impl Pipeline {
 
     fn send_authorized(&self, req: &mut Request<'_>) -> Result<Response> {
         let inner = &*self.inner;
+        let on_origin = inner.auth.same_origin(&req.url);
         let header = inner
             .auth
             .header_for(&inner.transport, &req.url, req.scope.as_deref())?;
+        let mut sent = header.is_some();
         let mut resp = inner.transport.send(req, header.as_deref())?;
-        if resp.status == 401 && inner.auth.same_origin(&req.url) && req.body.replayable() {
+        let mut unanswered = None;
+        if resp.status == 401 && on_origin {
             let values = resp.header_all("www-authenticate");
-            if let Some(challenge) = challenge::pick(&values)
-                && let Some(retry_header) = inner.auth.on_challenge(
-                    &inner.transport,
-                    &challenge,
-                    header.as_deref(),
-                    req.scope.as_deref(),
-                )?
-            {
-                drop(resp);
-                resp = inner.transport.send(req, Some(&retry_header))?;
+            match challenge::pick(&values) {
+                None if values.is_empty() => unanswered = Some(Credentials::NoChallenge),
+                None => unanswered = Some(Credentials::UnusableChallenge),
+                Some(challenge) if req.body.replayable() => {
+                    if let Some(retry_header) = inner.auth.on_challenge(
+                        &inner.transport,
+                        &challenge,
+                        header.as_deref(),
+                        req.scope.as_deref(),
+                    )? {
+                        drop(resp);
+                        resp = inner.transport.send(req, Some(&retry_header))?;
+                        sent = true;
+                    }
+                }
+                Some(_) => {}
             }
         }
-        resp.anonymous = inner.auth.is_anonymous();
+        // what the 401 hint may say: credentials kept off another origin, none to send, none
+        // sent for lack of a usable challenge, or refused
+        resp.credentials = if !on_origin && !inner.auth.is_anonymous() {
+            Credentials::WithheldOffOrigin
+        } else if inner.auth.is_anonymous() {
+            Credentials::Anonymous
+        } else if sent {
+            Credentials::Sent
+        } else {
+            unanswered.unwrap_or(Credentials::Sent)
+        };
         Ok(resp)
     }
 }

@@ -252,8 +252,12 @@ fn client_secret_token_from_fake_authority_is_exchanged_at_the_registry() {
         .expect(1)
         .create();
     let acr_unexpected = CatchAll::install(&mut acr);
-    let auth =
-        AuthenticationClient::new(&acr.url(), ClientOptions::default()).expect("auth client");
+    // the mock is on loopback, not an Azure registry domain: allow it explicitly
+    let options = ClientOptions {
+        azure_ad_hosts: vec!["127.0.0.1".into()],
+        ..Default::default()
+    };
+    let auth = AuthenticationClient::new(&acr.url(), options).expect("auth client");
     let acr_refresh = auth
         .exchange_aad_access_token_for_acr_refresh_token(
             "myregistry.azurecr.io",

@@ -17,6 +17,9 @@
 //!   `cli::acr` on the mock ACR.
 //! - `examples`: the examples, built and run against the real registry.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
+//! - `net`: the network layer against scripted loopback servers: throttling and the retry budget,
+//!   deadlines and minimum progress, proxies, Azure AD token hosts, error messages, what is not
+//!   retried.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `signin`: Docker/containers config files, credential helpers, identity and registry tokens,
 //!   ACR recognised by behaviour, Azure AD credentials built by the caller.
@@ -42,6 +45,7 @@ mod blob;
 mod cli;
 mod examples;
 mod image;
+mod net;
 mod oci;
 mod signin;
 mod support;

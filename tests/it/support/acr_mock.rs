@@ -308,7 +308,8 @@ impl AcrMock {
     }
 }
 
-/// Client options with retries every millisecond.
+/// Client options with retries every millisecond, and Azure AD tokens allowed to the mock's
+/// loopback host (by default they only go to Azure registry domains).
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
         retry: RetryOptions {
@@ -317,6 +318,7 @@ pub fn fast_options() -> ClientOptions {
             max_delay: Duration::from_millis(20),
             ..Default::default()
         },
+        azure_ad_hosts: vec!["127.0.0.1".into()],
         ..Default::default()
     }
 }
