@@ -44,7 +44,7 @@ pub(crate) fn check_azure_ad_host(endpoint: &Url, extra: &[String]) -> Result<()
         format!(
             "refusing to send an Azure AD token to {host}: it is not an Azure Container Registry \
              host (*{}); if it is a custom domain of your registry, add it to \
-             ClientOptions::azure_ad_hosts",
+             ClientOptions::azure_ad_hosts (acr: --azure-ad-host)",
             AZURE_REGISTRY_SUFFIXES.join(", *")
         ),
         None,

@@ -60,6 +60,10 @@ pub struct Cli {
     /// HOST:PORT then means http://. Credentials travel unencrypted.
     #[arg(long, global = true)]
     pub plain_http: bool,
+    /// Also send Azure AD tokens to this host (a custom domain of an Azure registry; repeatable;
+    /// .example.com for its subdomains). Without it they go only to *.azurecr.* hosts.
+    #[arg(long = "azure-ad-host", value_name = "HOST", global = true)]
+    pub azure_ad_hosts: Vec<String>,
     /// Log more on stderr: -v info, -vv debug, -vvv trace (secrets are redacted).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

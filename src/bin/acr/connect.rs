@@ -50,13 +50,15 @@ pub fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResu
     Ok(Client::new(registry, credential, options(cli))?)
 }
 
-/// The client options of the command line: `--api`, `--audience`, `--plain-http`, and
+/// The client options of the command line: `--api`, `--audience`, `--plain-http`,
+/// `--azure-ad-host`, and
 /// `--timeout`, which is the whole-request deadline and the retry budget, and caps the connect,
 /// response and idle timeouts (a blob transfer runs longer as long as bytes keep moving).
 pub fn options(cli: &Cli) -> ClientOptions {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
         allow_http: cli.plain_http,
+        azure_ad_hosts: cli.azure_ad_hosts.clone(),
         api: match cli.api {
             Api::Acr => LibApi::Acr,
             Api::Oci => LibApi::Oci,
