@@ -474,7 +474,9 @@ impl BlobClient {
                     .ok_or_else(|| {
                         Error::decode("chunk response", "206 without a valid Content-Range")
                     })?;
-                if cr.range.start != range.start {
+                // A range past the blob's end comes back clipped (shorter); a longer one, or
+                // one elsewhere, is not the part asked for.
+                if cr.range.start != range.start || cr.range.end > range.end {
                     return Err(Error::decode(
                         "chunk response",
                         format!("asked for bytes {range:?}, got {:?}", cr.range),

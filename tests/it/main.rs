@@ -16,6 +16,8 @@
 //! - `cli`: the `acr` binary as a process (feature `cli`): `cli::oci` on the real registry,
 //!   `cli::acr` on the mock ACR.
 //! - `examples`: the examples, built and run against the real registry.
+//! - `faults`: 50 uploads and 50 downloads of 8 MiB through the fault proxy, cut at random offsets.
+//! - `hostile`: a table of misbehaving registries (raw loopback server), library and CLI.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
@@ -39,6 +41,8 @@ mod blob;
 #[cfg(feature = "cli")]
 mod cli;
 mod examples;
+mod faults;
+mod hostile;
 mod image;
 mod oci;
 mod support;
