@@ -367,3 +367,38 @@ pub(crate) fn first_page(
         format!("{path}?{query}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> String {
+        visit_key(&Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+    }
+
+    #[test]
+    fn one_page_spelled_several_ways_has_one_key() {
+        let a = key("https://r.io/v2/_catalog?last=a&n=10");
+        assert_eq!(a, key("https://r.io/v2/_catalog?n=10&last=a"));
+        assert_eq!(a, key("https://r.io/v2/_catalog?n=1%30&last=%61"));
+        assert_eq!(a, key("https://r.io/v2/_catalog?last=a&&n=10"));
+        assert_eq!(
+            key("https://r.io/v2/a%2fb/tags/list"),
+            key("https://r.io/v2/a%2Fb/tags/list")
+        );
+    }
+
+    #[test]
+    fn other_pages_have_other_keys() {
+        let a = key("https://r.io/v2/_catalog?last=a");
+        for other in [
+            "https://r.io/v2/_catalog?last=b",
+            "https://r.io/v2/_catalog?last=a&n=1",
+            "https://r.io/v2/_catalog",
+            "https://r.io/v2/_catalog?last=a%26n=1",
+            "https://r.io/v2/x/tags/list?last=a",
+        ] {
+            assert_ne!(a, key(other), "{other}");
+        }
+    }
+}

@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The longest a connection thread waits for anything.
-const MAX_HOLD: Duration = Duration::from_secs(30);
+/// The longest a connection thread waits for anything (longer than any client timeout a case
+/// relies on: the client must give up first).
+const MAX_HOLD: Duration = Duration::from_secs(300);
 /// Bytes an endless body sends at most (it stops earlier when the client hangs up).
 const ENDLESS_CAP: u64 = 1 << 30;
 
