@@ -38,7 +38,7 @@ fn args(op: Op, dir: &std::path::Path) -> Option<Vec<String>> {
             "--output".into(),
             dir.join("out").join("blob.out").display().to_string(),
         ],
-        Op::Chunk => return None,
+        Op::Chunk | Op::ManifestViaSocksProxy => return None,
         Op::Exists => vec!["blob".into(), "exists".into(), blob],
         Op::UploadStreamed | Op::UploadChunked => {
             let file = dir.join("upload.bin");
@@ -94,6 +94,18 @@ fn run_cli(case: &Case) -> Result<(), String> {
         if stdout.contains(s) || stderr.contains(s) {
             return Err(format!("a secret was printed: {}", run.describe()));
         }
+    }
+    // registry text reaches the terminal escaped: no ESC, BEL, backspace, NUL or C1 control
+    let raw_out = [&run.output.stdout[..], &run.output.stderr[..]].concat();
+    let text = String::from_utf8_lossy(&raw_out);
+    if let Some(c) = text
+        .chars()
+        .find(|&c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(format!(
+            "a control character {c:?} was printed: {}",
+            run.describe()
+        ));
     }
     let code = run.output.status.code();
     match case.expect {
