@@ -38,7 +38,7 @@ fn args(op: Op, dir: &std::path::Path) -> Option<Vec<String>> {
             "--output".into(),
             dir.join("out").join("blob.out").display().to_string(),
         ],
-        Op::Chunk | Op::ManifestViaSocksProxy => return None,
+        Op::Chunk => return None,
         Op::Exists => vec!["blob".into(), "exists".into(), blob],
         Op::UploadStreamed | Op::UploadChunked => {
             let file = dir.join("upload.bin");

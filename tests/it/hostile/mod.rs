@@ -86,9 +86,6 @@ pub enum Op {
     UploadStreamed,
     /// `upload_blob` of 1000 bytes in chunks of 400.
     UploadChunked,
-    /// `get_manifest(REPO, "latest")` of a registry on another loopback port, through the case's
-    /// server named as a `socks5://` proxy (the registry itself is never reached).
-    ManifestViaSocksProxy,
 }
 
 /// How a case must end.
@@ -198,20 +195,6 @@ fn run_op(op: Op, url: &str, dest: &Path) -> Result<String, Error> {
         Op::Exists => blobs
             .check_blob_exists(REPO, &blob_digest())
             .map(|s| format!("{s:?}")),
-        Op::ManifestViaSocksProxy => {
-            let proxied = ClientOptions {
-                proxy: Some(format!("socks5://{}", url.trim_start_matches("http://"))),
-                ..options()
-            };
-            // a registry name that is not loopback, so that the proxy applies
-            Client::new(
-                "https://registry.example.com",
-                Credential::anonymous(),
-                proxied,
-            )?
-            .get_manifest(REPO, "latest")
-            .map(|m| format!("{} bytes", m.bytes.len()))
-        }
         Op::UploadStreamed | Op::UploadChunked => {
             let data = upload_data();
             let mode = if op == Op::UploadChunked {

@@ -247,7 +247,6 @@ pub fn lm() -> String {
 pub const NET_TOTAL: &str = "pending merge: net Timeouts::total deadline";
 pub const NET_RETRY_AFTER: &str = "pending merge: net retry budget / Retry-After";
 pub const NET_MIN_PROGRESS: &str = "pending merge: net minimum progress for blobs";
-pub const NET_SOCKS: &str = "pending merge: net socks5 proxy (a panic inside ureq)";
 pub const NET_MESSAGES: &str = "pending merge: net error messages (malformed challenge)";
 /// The CLI runs of these cases pass `--timeout 5` (the `cli` branch's flag).
 pub const CLI_TIMEOUT: &str = "pending merge: cli --timeout (the CLI's default timeouts are long)";

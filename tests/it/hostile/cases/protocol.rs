@@ -381,13 +381,4 @@ pub static PROTOCOL: &[Case] = &[
         }),
         NO_CLI,
     ),
-    pending(
-        "socks5_proxy_speaking_garbage",
-        Op::ManifestViaSocksProxy,
-        Expect::Err("Transport, Timeout or Config", |e| {
-            e.is_transport() || matches!(e, Error::Config(_))
-        }),
-        NET_SOCKS,
-        |_, _| raw(b"\x05\xff garbage from a proxy that is not one"),
-    ),
 ];
