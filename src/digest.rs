@@ -360,6 +360,7 @@ pub(crate) fn error_to_io(e: Error) -> io::Error {
     let kind = match &e {
         Error::Io(io) => io.kind(),
         Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => io::ErrorKind::InvalidData,
+        Error::Timeout { .. } => io::ErrorKind::TimedOut,
         _ => io::ErrorKind::Other,
     };
     io::Error::new(kind, e)

@@ -58,6 +58,10 @@ struct Fetcher {
     done: bool,
     /// Failures since the last byte of progress.
     failures: u32,
+    /// Connections abandoned as too slow (timeouts, the minimum-progress rule) in the whole
+    /// download: never reset by progress, so a registry that trickles on every connection ends
+    /// the download after [`MAX_RESUMES`] of them instead of being resumed without end.
+    slow: u32,
     /// Requests made after the first one.
     resumes: u32,
 }
@@ -130,7 +134,10 @@ impl Fetcher {
     fn failed(&mut self, e: io::Error) -> io::Result<()> {
         self.body = None;
         self.failures += 1;
-        if self.failures > MAX_RESUMES {
+        if e.kind() == io::ErrorKind::TimedOut {
+            self.slow += 1;
+        }
+        if self.failures > MAX_RESUMES || self.slow > MAX_RESUMES {
             return Err(e);
         }
         log::info!(
@@ -395,6 +402,7 @@ impl BlobClient {
             body: None,
             done: false,
             failures: 0,
+            slow: 0,
             resumes: 0,
         };
         fetcher.open()?;
@@ -474,7 +482,9 @@ impl BlobClient {
                     .ok_or_else(|| {
                         Error::decode("chunk response", "206 without a valid Content-Range")
                     })?;
-                if cr.range.start != range.start {
+                // A range past the blob's end comes back clipped (shorter); a longer one, or
+                // one elsewhere, is not the part asked for.
+                if cr.range.start != range.start || cr.range.end > range.end {
                     return Err(Error::decode(
                         "chunk response",
                         format!("asked for bytes {range:?}, got {:?}", cr.range),

@@ -433,7 +433,14 @@ impl<'a, 's> Engine<'a, 's> {
         };
         pipe::write_behind(pipeline, head, len, &mut produce, |resp| {
             let resp = resp.expect(&[202, 204])?;
-            let next = advance(session, &resp, x + sent_ref.load(Ordering::SeqCst));
+            let sent = sent_ref.load(Ordering::SeqCst);
+            let known = x.checked_add(sent).ok_or_else(|| {
+                Error::decode(
+                    "upload session",
+                    format!("offset {x} plus the {sent} bytes sent passes 2^64"),
+                )
+            })?;
+            let next = advance(session, &resp, known);
             drop(resp);
             next
         })

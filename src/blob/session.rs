@@ -107,20 +107,28 @@ pub struct UploadStatus {
     pub session: UploadSession,
 }
 
-/// Builds the session a registry described in an upload response. `known` is the offset the caller
-/// expects (it settles the ambiguous `Range: 0-0`); without a `Range` header `known` is taken.
-pub(crate) fn session_from(repository: &str, resp: &Response, known: u64) -> Result<UploadSession> {
+/// Builds the new session a registry opened in an upload response (`POST`, 202). A new session
+/// holds no bytes: one that reports any (`Range: 0-N`, N > 0) is refused, or an upload would skip
+/// the bytes the registry claims to have and complete with the digest of what it never sent.
+pub(crate) fn session_from(repository: &str, resp: &Response) -> Result<UploadSession> {
     let location = resp
         .header("location")
         .ok_or_else(|| Error::decode("upload response", "no Location header"))?;
     let location = resolve(&resp.url, location.trim(), "upload location")?;
+    let offset = offset_from(resp, 0)?;
+    if offset != 0 {
+        return Err(Error::decode(
+            "upload response",
+            format!("a new upload session reports {offset} bytes received; it must hold none"),
+        ));
+    }
     Ok(UploadSession {
         repository: repository.to_string(),
         location,
         uuid: resp
             .header("docker-upload-uuid")
             .map(|s| s.trim().to_string()),
-        offset: offset_from(resp, known)?,
+        offset,
         min_chunk: resp
             .header("oci-chunk-min-length")
             .and_then(|v| v.trim().parse().ok())
@@ -223,7 +231,7 @@ impl BlobClient {
             .body(Body::Bytes(b""))
             .scope(push_scope(repository));
         let resp = self.pipeline.send(req)?.expect(&[202])?;
-        let session = session_from(repository, &resp, 0);
+        let session = session_from(repository, &resp);
         drop(resp);
         session
     }
@@ -334,9 +342,24 @@ impl BlobClient {
             });
         }
         let resp = resp.expect(&[202, 204])?;
-        let next = advance(session, &resp, start + sent);
+        let known = start.checked_add(sent).ok_or_else(|| {
+            Error::decode(
+                "upload session",
+                format!("offset {start} plus the {sent} bytes sent passes 2^64"),
+            )
+        })?;
+        let next = advance(session, &resp, known)?;
         drop(resp);
-        next
+        if next.offset > known || next.offset < start {
+            return Err(Error::decode(
+                "upload response",
+                format!(
+                    "after bytes {start}..{known} the registry reports offset {}",
+                    next.offset
+                ),
+            ));
+        }
+        Ok(next)
     }
 
     /// Asks the registry how far an upload got (`GET {location}`, 204 with `Range: 0-N`).
@@ -468,7 +491,7 @@ impl BlobClient {
                 }),
                 _ => Ok(MountOutcome::Mounted),
             },
-            202 => session_from(repository, &resp, 0).map(MountOutcome::UploadStarted),
+            202 => session_from(repository, &resp).map(MountOutcome::UploadStarted),
             _ => return Err(resp.into_error()),
         };
         drop(resp);

@@ -39,6 +39,10 @@ pub struct ListTagsOptions {
     /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
     /// fields.
     pub continuation: Option<String>,
+    /// Pages fetched at most before the listing stops with [`Error::Redirect`]; `None` is
+    /// [`DEFAULT_MAX_PAGES`](crate::pager::DEFAULT_MAX_PAGES) (10,000). A next link back to a page
+    /// already fetched stops it at once, whatever the bound.
+    pub max_pages: Option<u32>,
 }
 
 /// Options of [`Client::list_manifests`].
@@ -53,6 +57,10 @@ pub struct ListManifestsOptions {
     /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
     /// fields.
     pub continuation: Option<String>,
+    /// Pages fetched at most before the listing stops with [`Error::Redirect`]; `None` is
+    /// [`DEFAULT_MAX_PAGES`](crate::pager::DEFAULT_MAX_PAGES) (10,000). A next link back to a page
+    /// already fetched stops it at once, whatever the bound.
+    pub max_pages: Option<u32>,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &'static str) -> impl Fn(&[u8]) -> Result<T> {
@@ -119,6 +127,7 @@ impl Client {
             path,
             first,
             "registry:catalog:*".into(),
+            options.max_pages,
             |b| decode::<RepositoryList>("repository list")(b).map(|l| l.names),
         )
     }
@@ -262,9 +271,14 @@ impl Client {
             )
         });
         let scope = repository_scope(repository, "metadata_read");
-        Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
-            decode::<TagList>("tag list")(b).map(|l| l.tags)
-        })
+        Pager::new(
+            self.pipeline.clone(),
+            &path,
+            first,
+            scope,
+            options.max_pages,
+            |b| decode::<TagList>("tag list")(b).map(|l| l.tags),
+        )
     }
 
     /// The properties of a tag (`GET /acr/v1/{name}/_tags/{tag}`).
@@ -398,9 +412,14 @@ impl Client {
             )
         });
         let scope = repository_scope(repository, "metadata_read");
-        Pager::new(self.pipeline.clone(), &path, first, scope, |b| {
-            decode::<ManifestList>("manifest list")(b).map(|l| l.attributes)
-        })
+        Pager::new(
+            self.pipeline.clone(),
+            &path,
+            first,
+            scope,
+            options.max_pages,
+            |b| decode::<ManifestList>("manifest list")(b).map(|l| l.attributes),
+        )
     }
 
     /// The properties of a manifest (`GET /acr/v1/{name}/_manifests/{digest}`). A tag is accepted

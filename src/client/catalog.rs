@@ -20,6 +20,10 @@ pub struct ListNamesOptions {
     /// Resume from a [`Page::continuation`](crate::Page::continuation); overrides the other
     /// fields.
     pub continuation: Option<String>,
+    /// Pages fetched at most before the listing stops with [`Error::Redirect`]; `None` is
+    /// [`DEFAULT_MAX_PAGES`](crate::pager::DEFAULT_MAX_PAGES) (10,000). A next link back to a page
+    /// already fetched stops it at once, whatever the bound.
+    pub max_pages: Option<u32>,
 }
 
 #[derive(serde::Deserialize)]
@@ -61,6 +65,7 @@ impl Client {
                 &[("last", options.last.as_deref())],
             ),
             "registry:catalog:*".into(),
+            options.max_pages,
             |b| {
                 let c: Catalog =
                     serde_json::from_slice(b).map_err(|e| Error::decode("catalog", e))?;
@@ -98,6 +103,7 @@ impl Client {
             &path,
             start,
             repository_scope(repository, "pull"),
+            options.max_pages,
             |b| {
                 let t: TagNames =
                     serde_json::from_slice(b).map_err(|e| Error::decode("tag list", e))?;

@@ -21,6 +21,7 @@ mod v2;
 // globs spare a new operation an edit here and in lib.rs.
 pub use acr::*;
 pub use catalog::*;
+pub use referrers::*;
 pub use v2::*;
 
 use crate::credential::Credential;

@@ -7,8 +7,16 @@
 //! even. A next link that points at another origin is refused with
 //! [`Error::Redirect`](crate::Error::Redirect): a registry must not steer the client, with its
 //! token, elsewhere.
+//!
+//! A registry must not keep the client listing forever either. A next link back to a page this
+//! pager already fetched (compared after normalisation: percent-encoding of unreserved characters,
+//! hex case and the order of query parameters do not matter) is refused at once with
+//! [`Error::Redirect`](crate::Error::Redirect), and a listing stops with the same error after
+//! `max_pages` pages (an option of every list operation; [`DEFAULT_MAX_PAGES`] when `None`).
+//! After either error the [`continuation`](Pager::continuation) is the refused page, so a caller
+//! that trusts the registry can resume from it with a fresh bound.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use crate::error::{Error, Result};
@@ -18,6 +26,10 @@ use crate::redact;
 
 /// List pages are read up to this size.
 const PAGE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Pages a listing follows at most when its options leave `max_pages` at `None`: 10,000 pages,
+/// ten million names at ACR's 1000 per page.
+pub const DEFAULT_MAX_PAGES: u32 = 10_000;
 
 type Decode<T> = fn(&[u8]) -> Result<Vec<T>>;
 
@@ -68,6 +80,11 @@ pub struct Pager<T> {
     buffer: VecDeque<T>,
     failed: bool,
     pending_error: Option<Error>,
+    /// Normalised keys of the pages fetched (or being fetched): a next link among them is a loop.
+    visited: HashSet<String>,
+    /// Pages fetched since the start (or the last resume).
+    fetched: u32,
+    max_pages: u32,
 }
 
 impl<T> fmt::Debug for Pager<T> {
@@ -80,12 +97,14 @@ impl<T> fmt::Debug for Pager<T> {
 }
 
 impl<T> Pager<T> {
-    /// A pager starting at `first` (path and query, or a continuation), for the listing at `path`.
+    /// A pager starting at `first` (path and query, or a continuation), for the listing at `path`,
+    /// fetching at most `max_pages` pages ([`DEFAULT_MAX_PAGES`] when `None`; 0 is refused).
     pub(crate) fn new(
         pipeline: Pipeline,
         path: &str,
         first: Result<String>,
         scope: String,
+        max_pages: Option<u32>,
         decode: Decode<T>,
     ) -> Self {
         let mut pager = Pager {
@@ -97,6 +116,18 @@ impl<T> Pager<T> {
             buffer: VecDeque::new(),
             failed: false,
             pending_error: None,
+            visited: HashSet::new(),
+            fetched: 0,
+            max_pages: max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+        };
+        let first = if max_pages == Some(0) {
+            Err(Error::invalid(
+                "max_pages",
+                "0",
+                "a listing may fetch at least 1 page",
+            ))
+        } else {
+            first
         };
         match first.and_then(|f| pager.checked(&f)) {
             Ok(url) => pager.next = Some(url),
@@ -110,9 +141,11 @@ impl<T> Pager<T> {
     }
 
     /// Continues a listing from a [`Page::continuation`]. The continuation must belong to the same
-    /// listing (same path) on the same registry.
+    /// listing (same path) on the same registry. The page bound and the loop check start afresh.
     pub fn resume(mut self, continuation: &str) -> Self {
         self.buffer.clear();
+        self.visited.clear();
+        self.fetched = 0;
         match self.checked(continuation) {
             Ok(url) => {
                 self.next = Some(url);
@@ -160,6 +193,29 @@ impl<T> Pager<T> {
         Ok(url)
     }
 
+    /// Counts the page at `url` as fetched, or refuses it: a page this pager already fetched (a
+    /// loop), or one past the bound.
+    fn admit(&mut self, url: &Url) -> Result<()> {
+        let key = visit_key(url);
+        if self.visited.contains(&key) {
+            return Err(Error::Redirect {
+                what: "next-page link",
+                url: redact::url(url.as_str()),
+                reason: "it leads back to a page of this listing already fetched (a loop)",
+            });
+        }
+        if self.fetched >= self.max_pages {
+            return Err(Error::Redirect {
+                what: "next-page link",
+                url: redact::url(url.as_str()),
+                reason: "the listing reached its page bound (max_pages in the list options)",
+            });
+        }
+        self.visited.insert(key);
+        self.fetched += 1;
+        Ok(())
+    }
+
     fn fetch_page(&mut self) -> Option<Result<Page<T>>> {
         if let Some(e) = self.pending_error.take() {
             return Some(Err(e));
@@ -168,18 +224,18 @@ impl<T> Pager<T> {
             return None;
         }
         let url = self.next.take()?;
+        if let Err(e) = self.admit(&url) {
+            // the refused page stays the continuation
+            self.next = Some(url);
+            self.failed = true;
+            return Some(Err(e));
+        }
         let result = (|| {
             let req = Request::new(Method::GET, url.clone())
                 .header("Accept", "application/json")
                 .scope(self.scope.clone());
             let resp = self.pipeline.send(req)?.expect(&[200])?;
             let next = link::next_link(resp.header("link"), self.pipeline.endpoint())?;
-            if next.as_ref() == Some(&url) {
-                return Err(Error::decode(
-                    "Link header",
-                    "the next page is this page (a loop)",
-                ));
-            }
             let bytes = resp.bytes("list page", PAGE_LIMIT)?;
             let items = (self.decode)(&bytes)?;
             Ok((items, next))
@@ -234,6 +290,55 @@ impl<T> Iterator for Pages<T> {
     }
 }
 
+/// The page `url` names, written one way: unreserved characters percent-decoded, other escapes in
+/// upper case, query parameters sorted. Two links with one key ask for the same page.
+pub(crate) fn visit_key(url: &Url) -> String {
+    let (path, query) = match url.path_and_query().split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url.path_and_query(), None),
+    };
+    let mut key = normalise_escapes(path);
+    if let Some(q) = query {
+        let mut pairs: Vec<String> = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(normalise_escapes)
+            .collect();
+        pairs.sort();
+        key.push('?');
+        key.push_str(&pairs.join("&"));
+    }
+    key
+}
+
+fn normalise_escapes(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = match bytes.get(i..i + 3) {
+            Some([b'%', h, l]) => hex(*h).zip(hex(*l)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match escape {
+            Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') => {
+                out.push(b);
+                i += 3;
+            }
+            Some(b) => {
+                out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Where a listing at `path` starts: the `continuation` when there is one, else `path` with the
 /// page size (`n`) and `params` (left out when `None`) as its query. A page size of 0 is refused.
 pub(crate) fn first_page(
@@ -261,4 +366,39 @@ pub(crate) fn first_page(
     } else {
         format!("{path}?{query}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> String {
+        visit_key(&Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+    }
+
+    #[test]
+    fn one_page_spelled_several_ways_has_one_key() {
+        let a = key("https://r.io/v2/_catalog?last=a&n=10");
+        assert_eq!(a, key("https://r.io/v2/_catalog?n=10&last=a"));
+        assert_eq!(a, key("https://r.io/v2/_catalog?n=1%30&last=%61"));
+        assert_eq!(a, key("https://r.io/v2/_catalog?last=a&&n=10"));
+        assert_eq!(
+            key("https://r.io/v2/a%2fb/tags/list"),
+            key("https://r.io/v2/a%2Fb/tags/list")
+        );
+    }
+
+    #[test]
+    fn other_pages_have_other_keys() {
+        let a = key("https://r.io/v2/_catalog?last=a");
+        for other in [
+            "https://r.io/v2/_catalog?last=b",
+            "https://r.io/v2/_catalog?last=a&n=1",
+            "https://r.io/v2/_catalog",
+            "https://r.io/v2/_catalog?last=a%26n=1",
+            "https://r.io/v2/x/tags/list?last=a",
+        ] {
+            assert_ne!(a, key(other), "{other}");
+        }
+    }
 }

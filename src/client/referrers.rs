@@ -2,17 +2,30 @@
 //! attestations), through `GET /v2/{name}/referrers/{digest}`, or, on registries without that API,
 //! the tag-schema fallback: an index stored under the tag `sha256-<hex>`.
 
+use std::collections::HashSet;
+
 use super::Client;
+use super::pager::{DEFAULT_MAX_PAGES, visit_key};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, link, query_of};
 use crate::manifest::{Descriptor, ImageIndex, Manifest, media_type};
 use crate::pipeline::repository_scope;
+use crate::redact;
 use crate::reference::validate_repository;
 
 const INDEX_LIMIT: u64 = 4 * 1024 * 1024;
-/// Pages of referrers followed at most (a registry must not keep the client looping).
-const MAX_PAGES: usize = 1000;
+
+/// Options of [`Client::list_referrers_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListReferrersOptions {
+    /// Only the referrers of this artifact type (`artifactType`).
+    pub artifact_type: Option<String>,
+    /// Pages fetched at most before the listing stops with [`Error::Redirect`]; `None` is
+    /// [`DEFAULT_MAX_PAGES`](crate::pager::DEFAULT_MAX_PAGES) (10,000). A next link back to a page
+    /// already fetched stops it at once, whatever the bound.
+    pub max_pages: Option<u32>,
+}
 
 impl Client {
     /// The referrers of the manifest `digest` in `repository`, optionally only those of
@@ -40,6 +53,48 @@ impl Client {
         digest: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
+        let options = ListReferrersOptions {
+            artifact_type: artifact_type.map(str::to_string),
+            ..Default::default()
+        };
+        self.list_referrers_with(repository, digest, &options)
+    }
+
+    /// [`list_referrers`](Self::list_referrers) with options: the artifact type and the page bound.
+    /// A next link back to a page already fetched, or more than `max_pages` pages, ends in
+    /// [`Error::Redirect`].
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{Client, ClientOptions, Credential, Digest};
+    /// use azcontainerregistry::ListReferrersOptions;
+    /// # let client = Client::new(
+    /// #     "https://r.azurecr.io",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// let image = Digest::of(b"{}"); // the digest of a manifest
+    /// let options = ListReferrersOptions {
+    ///     max_pages: Some(10),
+    ///     ..Default::default()
+    /// };
+    /// let referrers = client.list_referrers_with("hello-world", &image, &options)?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn list_referrers_with(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        options: &ListReferrersOptions,
+    ) -> Result<Vec<Descriptor>> {
+        let artifact_type = options.artifact_type.as_deref();
+        let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
+        if max_pages == 0 {
+            return Err(Error::invalid(
+                "max_pages",
+                "0",
+                "a listing may fetch at least 1 page",
+            ));
+        }
         validate_repository(repository)?;
         let mut path = format!("/v2/{repository}/referrers/{digest}");
         if artifact_type.is_some() {
@@ -47,7 +102,22 @@ impl Client {
         }
         let mut url = self.pipeline.url(&path)?;
         let mut out = Vec::new();
-        for _ in 0..MAX_PAGES {
+        let mut visited = HashSet::new();
+        loop {
+            if !visited.insert(visit_key(&url)) {
+                return Err(Error::Redirect {
+                    what: "next-page link",
+                    url: redact::url(url.as_str()),
+                    reason: "it leads back to a page of this listing already fetched (a loop)",
+                });
+            }
+            if visited.len() > max_pages as usize {
+                return Err(Error::Redirect {
+                    what: "next-page link",
+                    url: redact::url(url.as_str()),
+                    reason: "the listing reached its page bound (max_pages in the list options)",
+                });
+            }
             let req = Request::new(Method::GET, url)
                 .header("Accept", media_type::OCI_INDEX)
                 .scope(repository_scope(repository, "pull"));
@@ -71,7 +141,6 @@ impl Client {
                 _ => return Err(resp.into_error()),
             }
         }
-        Err(Error::decode("referrers", "too many pages"))
     }
 
     fn referrers_by_tag(

@@ -16,6 +16,8 @@
 //! - `cli`: the `acr` binary as a process (feature `cli`): `cli::oci` on the real registry,
 //!   `cli::acr` on the mock ACR.
 //! - `examples`: the examples, built and run against the real registry.
+//! - `faults`: 50 uploads and 50 downloads of 8 MiB through the fault proxy, cut at random offsets.
+//! - `hostile`: a table of misbehaving registries (raw loopback server), library and CLI.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
 //! - `net`: the network layer against scripted loopback servers: throttling and the retry budget,
 //!   deadlines and minimum progress, proxies, Azure AD token hosts, error messages, what is not
@@ -44,6 +46,8 @@ mod blob;
 #[cfg(feature = "cli")]
 mod cli;
 mod examples;
+mod faults;
+mod hostile;
 mod image;
 mod net;
 mod oci;

@@ -53,7 +53,8 @@ pub fn client_with(cli: &Cli, registry: &str, credential: Credential) -> AnyResu
 /// The client options of the command line: `--api`, `--audience`, `--plain-http`,
 /// `--azure-ad-host`, and
 /// `--timeout`, which is the whole-request deadline and the retry budget, and caps the connect,
-/// response and idle timeouts (a blob transfer runs longer as long as bytes keep moving).
+/// response and idle timeouts and the minimum-progress window (a blob transfer runs longer as long
+/// as bytes keep moving).
 pub fn options(cli: &Cli) -> ClientOptions {
     let mut options = ClientOptions {
         user_agent_suffix: Some("acr-cli".into()),
@@ -74,6 +75,10 @@ pub fn options(cli: &Cli) -> ClientOptions {
     t.total = Some(limit);
     for timeout in [&mut t.connect, &mut t.response, &mut t.idle] {
         *timeout = Some(timeout.map_or(limit, |d| d.min(limit)));
+    }
+    if let Some(rule) = &mut t.min_progress {
+        // a blob connection that moves too little within the limit is abandoned (and resumed)
+        rule.window = rule.window.min(limit);
     }
     options.retry.budget = Some(options.retry.budget.map_or(limit, |b| b.min(limit)));
     options

@@ -139,6 +139,7 @@ fn pages_carry_continuations_that_resume_the_listing() {
             // ignored: the continuation wins
             page_size: Some(7),
             last: Some("zzz".into()),
+            max_pages: None,
         })
         .collect::<Result<_, _>>()
         .expect("resumed listing");

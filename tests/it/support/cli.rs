@@ -205,6 +205,55 @@ impl Acr {
     }
 }
 
+#[cfg(feature = "cli")]
+impl Acr {
+    /// Runs it, killing it (by its own handle) when it has not ended within `limit`: `None` then.
+    /// stdout and stderr are read as it runs, so a chatty child cannot block on a full pipe.
+    pub fn run_within(mut self, limit: std::time::Duration) -> Option<Run> {
+        use std::io::Read;
+        let mut child = self
+            .cmd
+            .args(&self.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", acr_bin().display()));
+        let drain = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                let _ = r.read_to_end(&mut v);
+                v
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().expect("stdout")));
+        let err = drain(Box::new(child.stderr.take().expect("stderr")));
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for acr") {
+                break Some(status);
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let (stdout, stderr) = (
+            out.join().unwrap_or_default(),
+            err.join().unwrap_or_default(),
+        );
+        status.map(|status| Run {
+            command: format!("acr {}", self.args.join(" ")),
+            output: Output {
+                status,
+                stdout,
+                stderr,
+            },
+        })
+    }
+}
+
 /// What a run produced.
 pub struct Run {
     /// `acr ARGS...`, for messages.

@@ -8,6 +8,7 @@
 //! - [`TokenIssuer`]: the Docker token endpoint (`GET /token?service=..&scope=..`) that signs ES256
 //!   JWTs the registry accepts; counts requests per scope.
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
+//! - [`hostile`]: a scriptable misbehaving HTTP/1.1 server (raw bytes, trickling, silence).
 //! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
 //! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
 //!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from
@@ -28,6 +29,7 @@ pub mod acr_mock;
 pub mod child;
 pub mod cli;
 pub mod fault_proxy;
+pub mod hostile;
 pub mod http;
 pub mod layout;
 pub mod mock;
