@@ -17,6 +17,8 @@
 //!   `cli::acr` on the mock ACR.
 //! - `examples`: the examples, built and run against the real registry.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
+//! - `purge`: retention (`azcontainerregistry::purge`, `acr purge`) on the fake ACR and the real
+//!   registry.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
@@ -41,4 +43,5 @@ mod cli;
 mod examples;
 mod image;
 mod oci;
+mod purge;
 mod support;

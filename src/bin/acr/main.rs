@@ -45,6 +45,7 @@ mod manifest;
 mod output;
 mod progress;
 mod props;
+mod purge;
 mod referrers;
 
 use std::error::Error;
@@ -117,6 +118,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             reference,
             artifact_type,
         } => referrers::referrers(cli, reference, artifact_type.as_deref()),
+        Command::Purge(args) => purge::purge(cli, args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
