@@ -360,7 +360,9 @@ pub fn decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         if b[i] == b'%'
             && let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
         {
