@@ -50,7 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let delay_ms: u64 = args.get(2).map_or(Ok(20), |s| s.parse())?;
     let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
     let acr = FakeAcr::start();
-    let client = Client::new(&acr.url(), Credential::anonymous(), ClientOptions::default())?;
+    let client = Client::new(
+        &acr.url(),
+        Credential::anonymous(),
+        ClientOptions::default(),
+    )?;
     let policy = policy()?;
 
     seed(&acr, 20, 500);

@@ -30,6 +30,9 @@
 //!   there, 1 when it is not, 2 on an error.
 //! - `delete` and `delete-repo` succeed when the target is already gone (a note says so when
 //!   known).
+//! - `purge` prints its plan table and one summary line on stdout (with `--json`, one JSON document
+//!   at the end), a progress bar and one note per failed deletion on stderr; a failed deletion
+//!   makes it end with the error line.
 // The clap argument docs double as `--help` text, where a URL is plain text, not a link.
 #![allow(rustdoc::bare_urls)]
 

@@ -194,7 +194,12 @@ fn print_table(plan: &Plan) {
             } else {
                 e.decision.action().to_string()
             };
-            let locked = if e.locked { " (locked)" } else { "" };
+            // a locked entry that is deleted is unlocked first: say so
+            let locked = if e.locked && e.decision.is_delete() {
+                " (unlock)"
+            } else {
+                ""
+            };
             [
                 action,
                 format!("{}{locked}", e.decision.reason()),

@@ -207,3 +207,37 @@ fn untagged_is_a_notice_and_untagged_only_an_error_on_registries_without_a_manif
     );
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn the_delete_images_example_keeps_the_newest_per_repository() {
+    let reg = Registry::start();
+    push(&reg, "app", &["v1"], Some("2025-01-01T00:00:00Z"), 31);
+    push(&reg, "app", &["v2"], Some("2025-02-01T00:00:00Z"), 32);
+    push(&reg, "app", &["v3"], Some("2025-03-01T00:00:00Z"), 33);
+    push(&reg, "web.site", &["a"], Some("2025-01-01T00:00:00Z"), 34);
+    let example = crate::support::cli::build_example("delete_images");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&example)
+            .args(["--registry", &reg.url(), "--anonymous"])
+            .args(args)
+            .env_remove("ACR_USERNAME")
+            .env_remove("ACR_PASSWORD")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let c = client(&reg.url());
+    let dry = run(&["--keep", "1", "--repository", "app", "--dry-run"]);
+    assert!(dry.contains("would delete 2"), "{dry}");
+    assert_eq!(tags(&c, "app"), ["v1", "v2", "v3"]);
+    let done = run(&["--keep", "1", "--repository", "app"]);
+    assert!(done.contains("deleted 2, failed 0"), "{done}");
+    assert_eq!(tags(&c, "app"), ["v3"]);
+    assert_eq!(tags(&c, "web.site"), ["a"]);
+}
