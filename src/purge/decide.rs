@@ -72,6 +72,11 @@ fn tag_entries(
         .collect();
     // newest first (no time last), then by name, so `keep` keeps the newest
     matched.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.name.cmp(&b.name)));
+    let media_types: HashMap<&Digest, &String> = repo
+        .manifests
+        .iter()
+        .filter_map(|m| m.media_type.as_ref().map(|t| (&m.digest, t)))
+        .collect();
     let mut kept = 0;
     matched
         .into_iter()
@@ -85,11 +90,7 @@ fn tag_entries(
                 }
                 Ok(()) => Decision::Delete(DeleteReason::Expired),
             };
-            let media_type = repo
-                .manifests
-                .iter()
-                .find(|m| m.digest == t.digest)
-                .and_then(|m| m.media_type.clone());
+            let media_type = media_types.get(&t.digest).map(|t| t.to_string());
             Entry {
                 repository: repo.name.clone(),
                 tag: Some(t.name.clone()),

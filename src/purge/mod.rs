@@ -130,14 +130,31 @@ pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
     for name in &repositories {
         let filters = policy.filters_for(name);
         let facts = if acr {
-            inventory::acr_repository(client, name, policy.untagged != Untagged::Skip)?
+            inventory::acr_repository(client, name, policy.untagged != Untagged::Skip)
         } else {
             let matched = |t: &str| filters.iter().any(|f| f.matches_tag(t));
-            oci.repository(name, matched)?
+            oci.repository(name, matched)
         };
+        let facts = match facts {
+            Ok(f) => f,
+            // deleted since the catalog was read (its last manifest gone): nothing to purge
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        };
+        // a registry that cannot list referrers (some answer 400 or 405) leaves them unknown:
+        // the plan says so, and deletes none
+        let mut referrers =
+            |d: &crate::digest::Digest| match inventory::referrers_of(client, name, d) {
+                Ok(r) => Ok(r),
+                Err(e) if e.registry_error().is_some() => {
+                    notices.push(format!("could not list the referrers of {name}@{d}: {e}"));
+                    Ok(Vec::new())
+                }
+                Err(e) => Err(e),
+            };
         let lookups = decide::Lookups {
             subject: &mut |d| inventory::subject_of(client, name, d),
-            referrers: &mut |d| inventory::referrers_of(client, name, d),
+            referrers: &mut referrers,
         };
         entries.extend(decide::repository(
             policy,

@@ -444,3 +444,69 @@ fn deletions_run_on_at_most_concurrency_threads() {
     let n = threads.lock().unwrap().len();
     assert!((2..=4).contains(&n), "{n} worker threads for concurrency 4");
 }
+
+/// The fake through the OCI API only (as any registry): no `/acr/v1`, a tag goes with its
+/// manifest, referrers through the referrers API.
+fn oci_policy(include_referrers: bool) -> RetentionPolicy {
+    RetentionPolicy {
+        filters: vec!["app:.*".parse().unwrap()],
+        registry: RegistryKind::Oci,
+        include_referrers,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn oci_referrers_of_deleted_manifests_are_reported_then_deleted_first_when_asked() {
+    let acr = FakeAcr::start();
+    let old = days_ago(60, 0);
+    let image = acr.image("app", "v1", &old);
+    let signature = acr.manifest("app", "sig", &old, &[], Some(&image));
+    let c = client(&acr);
+    let plan = purge::plan(&c, &oci_policy(false)).unwrap();
+    let d = decisions(&plan);
+    let m = |digest: &str| format!("app@{digest}");
+    assert_eq!(d[&m(&image)], expired());
+    assert_eq!(d[&m(&signature)], keep(KeepReason::Referrer));
+    assert!(
+        plan.entries
+            .iter()
+            .any(|e| e.tag.as_deref() == Some("v1") && e.with_manifest)
+    );
+    assert_eq!(
+        acr.counts().list_requests(),
+        2,
+        "the /v2 catalog and the tag list"
+    );
+
+    let plan = purge::plan(&c, &oci_policy(true)).unwrap();
+    assert_eq!(
+        decisions(&plan)[&m(&signature)],
+        Decision::Delete(DeleteReason::Referrer)
+    );
+    acr.reset_counts();
+    let report = purge::apply(&c, &plan, ApplyOptions::default()).unwrap();
+    assert_eq!((report.deleted(), report.failed()), (2, 0));
+    assert_eq!(
+        acr.counts().tag_deletes,
+        0,
+        "no /acr/v1 tag deletion on the OCI API"
+    );
+    let log = acr.state().deleted.clone();
+    assert_eq!(log, [m(&signature), m(&image)], "the referrer first");
+}
+
+#[test]
+fn oci_a_registry_that_cannot_list_referrers_gets_a_notice_not_a_failure() {
+    let acr = FakeAcr::start();
+    let image = acr.image("app", "v1", &days_ago(60, 0));
+    acr.fail("GET /v2/app/referrers/", 405, 1);
+    let plan = purge::plan(&client(&acr), &oci_policy(true)).unwrap();
+    assert_eq!(plan.deletion_count(), 1);
+    assert_eq!(plan.notices.len(), 1, "{:?}", plan.notices);
+    assert!(
+        plan.notices[0].contains(&format!("referrers of app@{image}")),
+        "{:?}",
+        plan.notices
+    );
+}

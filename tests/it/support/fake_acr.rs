@@ -2,8 +2,9 @@
 //! HTTP/1.1 server on 127.0.0.1 (a thread per connection, keep-alive) holding repositories, tags
 //! and manifests in memory, answering the `/acr/v1` listings (paged, `n` capped at 1000 as ACR
 //! does, `Link` headers), tag and manifest deletion (404 when gone), lock changes (`PATCH`), and
-//! `/v2` manifest fetches by digest. Deleting a manifest removes its tags, as ACR does; deleting
-//! a locked item answers 405 as ACR does.
+//! `/v2` manifest fetches by tag or digest; and, to stand for any OCI registry, `/v2/_catalog`,
+//! `/v2/{name}/tags/list` (unpaged) and the referrers API. Deleting a manifest removes its tags,
+//! as ACR does; deleting a locked item answers 405 as ACR does.
 //!
 //! It counts requests by kind, records the order of deletions, can answer chosen requests with an
 //! error a number of times (a failure in the middle of a purge), and can take a fixed time per
@@ -631,6 +632,46 @@ fn route(s: &mut State, req: &Request) -> Answer {
             _ => error(404, "UNSUPPORTED", "no such route in the fake"),
         };
     }
+    if p == "/v2/_catalog" && req.method == "GET" {
+        let names: Vec<(String, String)> = s.repos.keys().map(|k| (k.clone(), k.clone())).collect();
+        let (items, link) = page(&names, req, p);
+        return with_link(json(200, serde_json::json!({"repositories": items})), link);
+    }
+    if let Some(rest) = p.strip_prefix("/v2/")
+        && let Some(repo_name) = rest.strip_suffix("/tags/list")
+        && req.method == "GET"
+    {
+        let Some(repo) = s.repos.get(repo_name) else {
+            return error(404, "NAME_UNKNOWN", "repository name not known to registry");
+        };
+        let tags: Vec<&String> = repo.tags.keys().collect();
+        return json(200, serde_json::json!({"name": repo_name, "tags": tags}));
+    }
+    if let Some(rest) = p.strip_prefix("/v2/")
+        && let Some((repo_name, subject)) = rest.rsplit_once("/referrers/")
+        && req.method == "GET"
+    {
+        let Some(repo) = s.repos.get(repo_name) else {
+            return error(404, "NAME_UNKNOWN", "repository name not known to registry");
+        };
+        let subject = decode(subject);
+        let manifests: Vec<_> = repo
+            .manifests
+            .iter()
+            .filter(|(_, m)| m.subject.as_deref() == Some(subject.as_str()))
+            .map(|(d, m)| {
+                serde_json::json!({"mediaType": m.media_type, "digest": d,
+                    "size": m.bytes.len(), "artifactType": "application/vnd.example.signature"})
+            })
+            .collect();
+        let mut a = json(
+            200,
+            serde_json::json!({"schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}),
+        );
+        a.content_type = "application/vnd.oci.image.index.v1+json";
+        return a;
+    }
     if let Some(rest) = p.strip_prefix("/v2/")
         && let Some((repo_name, reference)) = rest.rsplit_once("/manifests/")
     {
@@ -676,7 +717,8 @@ fn count(s: &mut State, req: &Request) {
     let c = &mut s.counts;
     let p = req.path.as_str();
     match req.method.as_str() {
-        "GET" if p == "/acr/v1/_catalog" => c.catalog_pages += 1,
+        "GET" if p == "/acr/v1/_catalog" || p == "/v2/_catalog" => c.catalog_pages += 1,
+        "GET" if p.ends_with("/tags/list") => c.tag_pages += 1,
         "GET" if p.starts_with("/acr/v1/") && p.ends_with("/_tags") => c.tag_pages += 1,
         "GET" if p.starts_with("/acr/v1/") && p.ends_with("/_manifests") => c.manifest_pages += 1,
         "GET" if p.contains("/manifests/") => c.manifest_gets += 1,
