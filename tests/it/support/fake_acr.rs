@@ -107,6 +107,9 @@ pub struct State {
     pub counts: Counts,
     /// `repo:tag` or `repo@digest` of every successful deletion, in order.
     pub deleted: Vec<String>,
+    /// DELETE requests being answered now, and the most at once.
+    pub deletes_in_flight: usize,
+    pub peak_deletes_in_flight: usize,
     faults: Vec<Fault>,
     delete_delay: Duration,
 }
@@ -402,6 +405,8 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
         let (answer, delay) = {
             let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
             let delay = if req.method == "DELETE" {
+                s.deletes_in_flight += 1;
+                s.peak_deletes_in_flight = s.peak_deletes_in_flight.max(s.deletes_in_flight);
                 s.delete_delay
             } else {
                 Duration::ZERO
@@ -410,6 +415,12 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
         };
         if !delay.is_zero() {
             std::thread::sleep(delay);
+        }
+        if req.method == "DELETE" {
+            state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .deletes_in_flight -= 1;
         }
         let mut head = format!(
             "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
