@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use super::plan::{Entry, Plan};
 use super::policy::RegistryKind;
+use super::pool;
 use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
@@ -255,58 +256,47 @@ pub(crate) fn run(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resul
         0 => DEFAULT_CONCURRENCY,
         n => n.min(MAX_CONCURRENCY),
     };
-    let outcomes: Vec<Mutex<Option<Outcome>>> = ops.iter().map(|_| Mutex::new(None)).collect();
+    let mut outcomes: Vec<Option<Outcome>> = ops.iter().map(|_| None).collect();
     let finished = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let total = ops.len();
     for level in levels(&ops) {
-        let next = AtomicUsize::new(0);
-        let work = || {
-            loop {
-                let n = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&k) = level.get(n) else { break };
-                let entry = &plan.entries[ops[k].entry];
-                let blocked = ops[k].after.iter().find(|&&a| {
-                    let o = outcomes[a].lock().unwrap_or_else(|p| p.into_inner());
-                    !o.as_ref().is_some_and(Outcome::is_deleted)
+        let done = &outcomes;
+        let level_outcomes = pool::map(&level, threads, |&k| {
+            let entry = &plan.entries[ops[k].entry];
+            let blocked = ops[k]
+                .after
+                .iter()
+                .find(|&&a| !done[a].as_ref().is_some_and(Outcome::is_deleted));
+            let outcome = match blocked {
+                Some(&a) => Outcome::Skipped(format!(
+                    "{} was not deleted first",
+                    plan.entries[ops[a].entry].name()
+                )),
+                None => match delete_one(client, plan.api, entry) {
+                    Ok(()) => Outcome::Deleted,
+                    Err(e) => Outcome::Failed(e),
+                },
+            };
+            let finished = finished.fetch_add(1, Ordering::SeqCst) + 1;
+            let failed = if outcome.is_deleted() {
+                failed.load(Ordering::SeqCst)
+            } else {
+                failed.fetch_add(1, Ordering::SeqCst) + 1
+            };
+            if let Some(p) = &options.progress {
+                p(&ApplyProgress {
+                    finished,
+                    failed,
+                    total,
+                    entry,
+                    outcome: &outcome,
                 });
-                let outcome = match blocked {
-                    Some(&a) => Outcome::Skipped(format!(
-                        "{} was not deleted first",
-                        plan.entries[ops[a].entry].name()
-                    )),
-                    None => match delete_one(client, plan.api, entry) {
-                        Ok(()) => Outcome::Deleted,
-                        Err(e) => Outcome::Failed(e),
-                    },
-                };
-                let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                let bad = if outcome.is_deleted() {
-                    failed.load(Ordering::SeqCst)
-                } else {
-                    failed.fetch_add(1, Ordering::SeqCst) + 1
-                };
-                if let Some(p) = &options.progress {
-                    p(&ApplyProgress {
-                        finished: done,
-                        failed: bad,
-                        total,
-                        entry,
-                        outcome: &outcome,
-                    });
-                }
-                *outcomes[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
             }
-        };
-        let n = threads.min(level.len()).max(1);
-        if n == 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..n {
-                    s.spawn(work);
-                }
-            });
+            outcome
+        });
+        for (k, o) in level.into_iter().zip(level_outcomes) {
+            outcomes[k] = Some(o);
         }
     }
     let results = ops
@@ -314,10 +304,7 @@ pub(crate) fn run(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resul
         .zip(outcomes)
         .map(|(op, o)| ItemResult {
             entry: op.entry,
-            outcome: o
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Outcome::Skipped("not reached".into())),
+            outcome: o.unwrap_or_else(|| Outcome::Skipped("not reached".into())),
         })
         .collect();
     Ok(ApplyReport { results })

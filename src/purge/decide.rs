@@ -11,10 +11,14 @@ use crate::digest::Digest;
 use crate::error::Result;
 use crate::models::Timestamp;
 
+/// Finds the subjects of manifests, in order (`None`: no subject, or gone).
+pub(crate) type SubjectsFn<'a> = &'a mut dyn FnMut(&[Digest]) -> Result<Vec<Option<Digest>>>;
+
 /// The look-ups a repository's decisions may need.
 pub(crate) struct Lookups<'a> {
-    /// The subject of a manifest (ACR: fetched for untagged candidates no index lists).
-    pub subject: &'a mut dyn FnMut(&Digest) -> Result<Option<Digest>>,
+    /// The subjects of manifests, in order (ACR: fetched for the untagged candidates no index
+    /// lists).
+    pub subjects: SubjectsFn<'a>,
     /// The referrers of a manifest (OCI: asked for every deleted manifest).
     pub referrers: &'a mut dyn FnMut(&Digest) -> Result<Vec<Digest>>,
 }
@@ -45,7 +49,7 @@ pub(crate) fn repository(
     match kind {
         RegistryKind::Acr => {
             if policy.untagged != Untagged::Skip {
-                let untagged = untagged_entries(policy, cutoff, repo, &entries, lookups.subject)?;
+                let untagged = untagged_entries(policy, cutoff, repo, &entries, lookups.subjects)?;
                 entries.extend(untagged);
             }
         }
@@ -158,7 +162,7 @@ fn untagged_entries(
     cutoff: Option<&Timestamp>,
     repo: &RepoFacts,
     tags: &[Entry],
-    subject_of: &mut dyn FnMut(&Digest) -> Result<Option<Digest>>,
+    subjects_of: SubjectsFn<'_>,
 ) -> Result<Vec<Entry>> {
     let going: HashSet<&str> = tags
         .iter()
@@ -191,15 +195,21 @@ fn untagged_entries(
         .flat_map(|m| m.children.iter())
         .collect();
     let present: HashSet<&Digest> = repo.manifests.iter().map(|m| &m.digest).collect();
-    let mut subjects: HashMap<Digest, Digest> = HashMap::new();
-    for m in &untagged {
-        if deleted.contains(&m.digest)
-            && !listed.contains(&m.digest)
-            && let Some(s) = subject_of(&m.digest)?.filter(|s| present.contains(s))
-        {
-            subjects.insert(m.digest.clone(), s);
-        }
-    }
+    let loose: Vec<Digest> = untagged
+        .iter()
+        .filter(|m| deleted.contains(&m.digest) && !listed.contains(&m.digest))
+        .map(|m| m.digest.clone())
+        .collect();
+    let found = if loose.is_empty() {
+        Vec::new()
+    } else {
+        subjects_of(&loose)?
+    };
+    let subjects: HashMap<Digest, Digest> = loose
+        .into_iter()
+        .zip(found)
+        .filter_map(|(m, s)| s.filter(|s| present.contains(s)).map(|s| (m, s)))
+        .collect();
     loop {
         let mut changed = keep_children_of_survivors(&repo.manifests, &mut deleted, &mut decisions);
         for (r, s) in &subjects {

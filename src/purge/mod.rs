@@ -70,6 +70,7 @@ mod duration;
 mod inventory;
 mod plan;
 mod policy;
+mod pool;
 
 pub use apply::{
     ApplyOptions, ApplyProgress, ApplyProgressFn, ApplyReport, DEFAULT_CONCURRENCY, ItemResult,
@@ -88,7 +89,8 @@ use crate::models::Timestamp;
 ///
 /// Requests: the repository listing and, per matched repository, the tag listing (ACR also the
 /// manifest listing when untagged manifests are purged), all at the largest page size (1000).
-/// On ACR, untagged candidates that no index lists are fetched to learn their subject. Elsewhere
+/// On ACR, untagged candidates that no index lists are fetched (on up to
+/// [`DEFAULT_CONCURRENCY`] threads) to learn their subject. Elsewhere
 /// every tag's manifest is fetched, and one config per digest, for ages; and the referrers of
 /// each deleted manifest are asked for.
 pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
@@ -153,7 +155,13 @@ pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
                 Err(e) => Err(e),
             };
         let lookups = decide::Lookups {
-            subject: &mut |d| inventory::subject_of(client, name, d),
+            subjects: &mut |digests| {
+                pool::map(digests, DEFAULT_CONCURRENCY, |d| {
+                    inventory::subject_of(client, name, d)
+                })
+                .into_iter()
+                .collect()
+            },
             referrers: &mut referrers,
         };
         entries.extend(decide::repository(
