@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use super::pool;
 use crate::blob::BlobClient;
 use crate::client::{Client, ListManifestsOptions, ListNamesOptions, ListTagsOptions};
 use crate::digest::Digest;
@@ -180,8 +181,12 @@ impl<'a> OciReader<'a> {
             ..Default::default()
         };
         let mut by_digest: HashMap<Digest, usize> = HashMap::new();
-        for tag in names {
-            let response = match self.client.get_manifest(name, &tag) {
+        let client = self.client;
+        let fetched = pool::map(&names, pool::LOOKUP_THREADS, |t| {
+            client.get_manifest(name, t)
+        });
+        for (tag, response) in names.into_iter().zip(fetched) {
+            let response = match response {
                 Ok(r) => r,
                 Err(e) if e.is_not_found() => continue, // deleted since the listing
                 Err(e) => return Err(e),

@@ -89,10 +89,9 @@ use crate::models::Timestamp;
 ///
 /// Requests: the repository listing and, per matched repository, the tag listing (ACR also the
 /// manifest listing when untagged manifests are purged), all at the largest page size (1000).
-/// On ACR, untagged candidates that no index lists are fetched (on up to
-/// [`DEFAULT_CONCURRENCY`] threads) to learn their subject. Elsewhere
+/// On ACR, untagged candidates that no index lists are fetched to learn their subject. Elsewhere
 /// every tag's manifest is fetched, and one config per digest, for ages; and the referrers of
-/// each deleted manifest are asked for.
+/// each deleted manifest are asked for. Manifests are fetched on up to 6 threads.
 pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
     if policy.filters.is_empty() {
         return Err(Error::invalid(
@@ -156,7 +155,7 @@ pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
             };
         let lookups = decide::Lookups {
             subjects: &mut |digests| {
-                pool::map(digests, DEFAULT_CONCURRENCY, |d| {
+                pool::map(digests, pool::LOOKUP_THREADS, |d| {
                     inventory::subject_of(client, name, d)
                 })
                 .into_iter()

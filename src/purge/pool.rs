@@ -3,6 +3,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Threads for the look-ups of planning (manifests fetched one by one).
+pub(crate) const LOOKUP_THREADS: usize = 6;
+
 /// `f` of every item, computed on at most `threads` threads; the results in the items' order.
 pub(crate) fn map<T: Sync, R: Send>(
     items: &[T],
