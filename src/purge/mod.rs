@@ -51,7 +51,8 @@
 //! - **Untagged** ([`Untagged::Also`], `--untagged`; [`Untagged::Only`], `--untagged-only`; ACR
 //!   only): manifests without a tag, before or once the plan's tags are gone, and older than the
 //!   age, are deleted (`untagged`). Other registries cannot list untagged manifests: the plan
-//!   carries a notice saying so (`Also`), or planning fails (`Only`).
+//!   carries a notice saying so (`Also`), or planning fails (`Only`); there the untagged
+//!   platform manifests of a deleted index are left to the registry's garbage collection.
 //! - **Indexes.** A manifest that an index staying lists is kept (`referenced`), so deleting
 //!   never breaks an image that remains; an index is deleted before its platform manifests.
 //! - **Referrers** (signatures, SBOMs): a referrer whose subject stays is kept
