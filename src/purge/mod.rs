@@ -116,7 +116,8 @@ pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
         notices.push("locks exist only on ACR: --include-locked changes nothing here".into());
     }
     let now = policy.now.clone().unwrap_or_else(Timestamp::now);
-    let cutoff = policy.older_than.map(|d| {
+    // zero is "any age", so a manifest without a time is a candidate too
+    let cutoff = policy.older_than.filter(|d| !d.is_zero()).map(|d| {
         Timestamp::from_system_time(
             now.system_time()
                 .checked_sub(d)

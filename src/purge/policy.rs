@@ -167,7 +167,8 @@ pub struct RetentionPolicy {
     /// Which repositories and tags (acr-cli `--filter`, repeatable): a tag is a candidate when one
     /// filter matches both its repository and it.
     pub filters: Vec<Filter>,
-    /// Only what was last updated longer ago than this (acr-cli `--ago`); `None`: any age.
+    /// Only what was last updated longer ago than this (acr-cli `--ago`); `None` or zero: any
+    /// age (and entries without a time are candidates too).
     pub older_than: Option<Duration>,
     /// Keep the newest `keep` candidates of each repository (acr-cli `--keep`).
     pub keep: usize,

@@ -503,3 +503,27 @@ fn oci_a_registry_that_cannot_list_referrers_gets_a_notice_not_a_failure() {
         plan.notices
     );
 }
+
+#[test]
+fn a_locked_untagged_manifest_is_kept_or_unlocked_then_deleted() {
+    let acr = FakeAcr::start();
+    let loose = acr.manifest("app", "loose", &days_ago(60, 0), &[], None);
+    acr.lock_manifest("app", &loose);
+    let c = client(&acr);
+    let mut p = policy(&["app:.*"], Some(30), 0);
+    p.untagged = Untagged::Only;
+    let plan = purge::plan(&c, &p).unwrap();
+    assert_eq!(
+        decisions(&plan)[&format!("app@{loose}")],
+        keep(KeepReason::Locked)
+    );
+    p.include_locked = true;
+    let plan = purge::plan(&c, &p).unwrap();
+    assert!(plan.entries[0].locked && plan.entries[0].decision.is_delete());
+    acr.reset_counts();
+    let report = purge::apply(&c, &plan, ApplyOptions::default()).unwrap();
+    assert_eq!((report.deleted(), report.failed()), (1, 0));
+    let counts = acr.counts();
+    assert_eq!((counts.patches, counts.manifest_deletes), (1, 1));
+    assert!(!acr.has_manifest("app", &loose));
+}

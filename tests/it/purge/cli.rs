@@ -221,3 +221,32 @@ fn untagged_on_a_registry_without_manifest_listing_says_so() {
             .contains("untagged manifests cannot be discovered")
     );
 }
+
+#[test]
+fn on_a_real_registry_tags_go_with_their_manifest() {
+    let reg = Registry::start();
+    reg.push_test_image("app", "v1", 10, 1);
+    reg.push_test_image("app", "v2", 10, 2);
+    // no `created` in these configs: `--ago 0` (any age) makes them candidates all the same
+    let run = Acr::new()
+        .registry(&reg.url())
+        .args(["purge", "--filter", "app:v1", "--ago", "0"])
+        .run()
+        .success();
+    let out = run.stdout();
+    assert!(out.contains("delete*"), "{}", run.describe());
+    assert!(
+        out.contains("this registry cannot delete a tag alone"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("deleted 1, failed 0, skipped 0; kept 0\n"),
+        "{out}"
+    );
+    let client = crate::support::client(&reg.url());
+    let tags: Vec<String> = client
+        .list_tag_names("app", Default::default())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tags, ["v2"]);
+}
