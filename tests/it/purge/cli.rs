@@ -187,7 +187,7 @@ fn untagged_on_a_registry_without_manifest_listing_says_so() {
             "--filter",
             "app:.*",
             "--ago",
-            "0",
+            "1d",
             "--untagged",
             "--dry-run",
         ])
