@@ -78,16 +78,18 @@ pub fn purge(cli: &Cli, args: &PurgeArgs) -> AnyResult<()> {
     if !cli.json {
         print_table(&plan);
     }
-    if plan.exceeds_cap() {
+    let over_cap = format!(
+        "the plan deletes {} items, more than --max-deletes {}",
+        plan.deletion_count(),
+        plan.max_deletes.unwrap_or_default()
+    );
+    if plan.exceeds_cap() && args.dry_run {
+        eprintln!("acr: note: {over_cap}: a purge without --dry-run would delete nothing");
+    } else if plan.exceeds_cap() {
         if cli.json {
             print_json(&plan, args.dry_run, None)?;
         }
-        return Err(format!(
-            "the plan deletes {} items, more than --max-deletes {}: nothing was deleted",
-            plan.deletion_count(),
-            plan.max_deletes.unwrap_or_default()
-        )
-        .into());
+        return Err(format!("{over_cap}: nothing was deleted").into());
     }
     if args.dry_run {
         if cli.json {

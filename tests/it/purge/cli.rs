@@ -154,6 +154,30 @@ fn the_cap_stops_the_purge_after_printing_the_plan() {
         run.describe()
     );
     assert_eq!(acr.counts().deletes(), 0);
+    // a dry run says so and succeeds
+    let run = purge(
+        &acr,
+        &[
+            "--filter",
+            "app:.*",
+            "--ago",
+            "30d",
+            "--max-deletes",
+            "2",
+            "--dry-run",
+        ],
+    )
+    .success();
+    assert!(
+        run.stderr().contains("would delete nothing"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout().contains("dry run: would delete 3"),
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]
