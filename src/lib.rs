@@ -32,6 +32,8 @@ pub mod blob;
 mod client;
 // Whole images.
 pub mod image;
+// Retention: plan and purge old images.
+pub mod purge;
 
 pub use blob::{
     BlobChunk, BlobClient, BlobReader, ContentRange, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,

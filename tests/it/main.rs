@@ -22,6 +22,8 @@
 //! - `net`: the network layer against scripted loopback servers: throttling and the retry budget,
 //!   deadlines and minimum progress, proxies, Azure AD token hosts, error messages, what is not
 //!   retried.
+//! - `purge`: retention (`azcontainerregistry::purge`, `acr purge`) on the fake ACR and the real
+//!   registry.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `signin`: Docker/containers config files, credential helpers, identity and registry tokens,
 //!   ACR recognised by behaviour, Azure AD credentials built by the caller.
@@ -51,5 +53,6 @@ mod hostile;
 mod image;
 mod net;
 mod oci;
+mod purge;
 mod signin;
 mod support;

@@ -251,6 +251,43 @@ pub enum Command {
         #[arg(long)]
         artifact_type: Option<String>,
     },
+    /// Delete old tags and untagged manifests (acr-cli's purge): prints the plan, then deletes.
+    Purge(PurgeArgs),
+}
+
+/// The arguments of `purge`, with acr-cli's meanings.
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// REPO-REGEX:TAG-REGEX, each matched against the whole name; repeatable.
+    #[arg(long, required = true)]
+    pub filter: Vec<String>,
+    /// Only what was last updated longer ago than this: 30d, 2d3h6m, 15m (0 for any age).
+    #[arg(long)]
+    pub ago: String,
+    /// Keep the newest N matching tags (old enough, not locked) of each repository.
+    #[arg(long, default_value_t = 0)]
+    pub keep: usize,
+    /// Also delete manifests left without tags (ACR).
+    #[arg(long, conflicts_with = "untagged_only")]
+    pub untagged: bool,
+    /// Delete only manifests without tags, leaving tags alone (ACR).
+    #[arg(long)]
+    pub untagged_only: bool,
+    /// Print the plan; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete locked tags and manifests, unlocking them first (ACR).
+    #[arg(long)]
+    pub include_locked: bool,
+    /// Also delete the referrers (signatures, SBOMs) of deleted manifests.
+    #[arg(long)]
+    pub include_referrers: bool,
+    /// Refuse to delete anything when the plan deletes more than this.
+    #[arg(long)]
+    pub max_deletes: Option<usize>,
+    /// Deletions at once (1 to 32).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
 }
 
 impl Command {

@@ -40,6 +40,9 @@
 //!   there, 1 when it is not, 2 on an error.
 //! - `delete` and `delete-repo` succeed when the target is already gone (a note says so when
 //!   known).
+//! - `purge` prints its plan table and one summary line on stdout (with `--json`, one JSON document
+//!   at the end), a progress bar and one note per failed deletion on stderr; a failed deletion
+//!   makes it end with the error line.
 // The clap argument docs double as `--help` text, where a URL is plain text, not a link.
 #![allow(rustdoc::bare_urls)]
 
@@ -58,6 +61,7 @@ mod manifest;
 mod output;
 mod progress;
 mod props;
+mod purge;
 mod referrers;
 
 use std::error::Error;
@@ -160,6 +164,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             reference,
             artifact_type,
         } => referrers::referrers(cli, reference, artifact_type.as_deref()),
+        Command::Purge(args) => purge::purge(cli, args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@
 //! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
 //!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from
 //!   `tests/it/fixtures/`.
+//! - [`fake_acr`]: a stateful fake ACR (std only): listings, deletions, locks, request counts.
 //! - [`mock`]: mockito helpers: the catch-all that fails loudly, a strict server, `assert_all`.
 //! - [`child`]: runs a test's body in a child process (another environment, its own memory
 //!   figures).
@@ -28,6 +29,7 @@
 pub mod acr_mock;
 pub mod child;
 pub mod cli;
+pub mod fake_acr;
 pub mod fault_proxy;
 pub mod hostile;
 pub mod http;
