@@ -205,7 +205,12 @@ fn one_at_a_time() -> image::PushOptions {
 
 /// The layer of the amd64 child of a two-platform image written to `dir`, and its bytes.
 fn first_layer(dir: &Path) -> (Digest, std::path::PathBuf, Vec<u8>) {
-    let built = write_two_platform_image(dir, "v1", 1, 300_000, 7);
+    first_layer_of(dir, 300_000)
+}
+
+/// [`first_layer`] with layers of about `len` bytes.
+fn first_layer_of(dir: &Path, len: usize) -> (Digest, std::path::PathBuf, Vec<u8>) {
+    let built = write_two_platform_image(dir, "v1", 1, len, 7);
     let layer = built.blobs[0].clone();
     let path = dir.join("blobs/sha256").join(layer.hex());
     let bytes = fs::read(&path).unwrap();
@@ -288,7 +293,9 @@ fn push_verifies_a_blob_before_sending_it() {
     let proxy = FaultProxy::start(reg.host_port());
     let client = client(&proxy.url());
     let src = tempfile::tempdir().unwrap();
-    let (layer, path, mut bytes) = first_layer(src.path());
+    // larger than a chunk: such a blob is streamed, not hashed first by the upload itself
+    let len = azcontainerregistry::DEFAULT_CHUNK_SIZE + 4096;
+    let (layer, path, mut bytes) = first_layer_of(src.path(), len);
     // same size, other bytes
     bytes[1000] ^= 0xff;
     fs::write(&path, &bytes).unwrap();
