@@ -18,6 +18,8 @@
 //! - `examples`: the examples, built and run against the real registry.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
+//! - `props`: property tests (proptest) of the parsers: references, digests, `Content-Range`,
+//!   timestamps, challenges, manifests.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
 //! Run one area, one module or one test by name filter:
@@ -41,4 +43,5 @@ mod cli;
 mod examples;
 mod image;
 mod oci;
+mod props;
 mod support;
