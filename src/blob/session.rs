@@ -164,8 +164,8 @@ fn offset_from(resp: &Response, known: u64) -> Result<u64> {
     }
 }
 
-/// Checks the `Docker-Content-Digest` (`announced`) of a completed upload against the digest it was completed
-/// with, and returns that digest.
+/// Checks the `Docker-Content-Digest` (`announced`) of a completed upload against the digest it
+/// was completed with, and returns that digest.
 ///
 /// A registry may answer another algorithm's digest than the one asked for: distribution 2.8
 /// stores a blob uploaded by `sha512:…` and answers its canonical `sha256:…`. Such an answer is

@@ -96,7 +96,7 @@ proptest! {
             prop_assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
         }
         if let Ok(t) = TagOrDigest::parse(&text) {
-            prop_assert_eq!(TagOrDigest::parse(&t.to_string()).unwrap(), t);
+            prop_assert_eq!(TagOrDigest::parse(t.as_ref()).unwrap(), t);
         }
     }
 

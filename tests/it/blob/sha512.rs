@@ -72,10 +72,7 @@ fn uploads_by_sha512_in_every_mode() {
             );
             assert_eq!(up.size, len as u64, "{what}");
             assert_stored(&reg, &repo, &digest, &data, &what);
-            assert_eq!(
-                blobs.check_blob_exists(&repo, &digest).unwrap().is_some(),
-                true
-            );
+            assert!(blobs.check_blob_exists(&repo, &digest).unwrap().is_some());
         }
     }
 }
