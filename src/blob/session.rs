@@ -541,3 +541,47 @@ enum Mount {
     Unsure,
     Session(UploadSession),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::Hasher;
+
+    #[test]
+    fn completed_digest_of_another_algorithm_is_checked_against_the_bytes() {
+        let bytes = b"layer";
+        let mut h = Hasher::new(Algorithm::Sha512);
+        h.update(bytes);
+        let sha512 = h.finish();
+        let sha256 = Digest::of(bytes);
+        let other = Digest::of(b"other");
+        // the same digest, or none at all
+        assert_eq!(
+            check_completed(Some(sha512.as_str()), &sha512, None).unwrap(),
+            sha512
+        );
+        assert_eq!(
+            check_completed(None, &sha512, Some(&sha256)).unwrap(),
+            sha512
+        );
+        // the canonical sha256 of the bytes sent: the digest asked for is kept
+        let ok = check_completed(Some(sha256.as_str()), &sha512, Some(&sha256)).unwrap();
+        assert_eq!(ok, sha512);
+        // a sha256 of other bytes, another digest of the same algorithm, garbage: refused
+        for (announced, ours) in [
+            (other.as_str(), Some(&sha256)),
+            (format!("sha512:{}", "0".repeat(128)).as_str(), None),
+            ("nonsense", Some(&sha256)),
+        ] {
+            let e = check_completed(Some(announced), &sha512, ours).unwrap_err();
+            assert!(
+                matches!(e, Error::DigestMismatch { .. }),
+                "{announced}: {e}"
+            );
+        }
+        let e = check_completed(Some(other.as_str()), &sha256, None).unwrap_err();
+        assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
+        // a session completed by hand cannot check the bytes: the registry's word stands
+        assert!(check_completed(Some(sha256.as_str()), &sha512, None).is_ok());
+    }
+}

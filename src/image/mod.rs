@@ -41,6 +41,15 @@
 //! `docker pull --platform` does); when several match, a new index listing just them is written,
 //! **whose digest differs from the source index's**. No match is an error naming the platforms
 //! available.
+//!
+//! ## Untrusted images and layouts
+//! Neither a registry's images nor a layout on disk are trusted. A child an index lists several
+//! times is fetched once; an image past its [`ImageLimits`] (entries of an index, bytes of
+//! manifests, distinct blobs) fails with [`Error::LimitExceeded`] before anything is written.
+//! [`push`] reads blobs only from regular files under the layout's `blobs/` (symbolic links are
+//! refused) and checks each one's digest before sending it; [`pull`] keeps a blob already in the
+//! layout only when its bytes match its digest. Concurrent pulls into one layout keep each other's
+//! `index.json` entries.
 
 mod graph;
 mod layout;
