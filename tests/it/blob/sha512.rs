@@ -2,7 +2,7 @@
 //! canonical sha256 digest in `Docker-Content-Digest`: every upload mode (monolithic, chunked,
 //! streamed; plain and seekable sources), a resumed upload, a completed session and a
 //! cross-repository mount accept that answer when it is the sha256 of the bytes, and a lying
-//! answer is still refused.
+//! answer is still refused; and a whole image with a sha512 layer is pushed, copied and pulled.
 
 use std::io::Cursor;
 
@@ -169,4 +169,53 @@ fn session_completed_and_mounted_by_sha512() {
             .unwrap(),
         MountOutcome::Mounted
     ));
+}
+
+#[test]
+fn an_image_with_a_sha512_layer_is_pushed_copied_by_mount_and_pulled() {
+    use azcontainerregistry::image::{self, Layout};
+    use azcontainerregistry::manifest::{Descriptor, ImageManifest, Manifest, media_type};
+
+    let reg = Registry::start();
+    let client = crate::support::client(&reg.url());
+    let src = tempfile::tempdir().unwrap();
+    let layout = Layout::create(src.path()).unwrap();
+    let layer = pseudo_random(CHUNK * 3, 49);
+    let layer_digest = sha512(&layer);
+    layout
+        .write_blob(&layer_digest, Some(layer.len() as u64), &layer[..])
+        .unwrap();
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let config_digest = layout.write_blob_bytes(config).unwrap();
+    let manifest = Manifest::Image(ImageManifest::new(
+        Descriptor::new(media_type::OCI_CONFIG, config_digest, config.len() as u64),
+        vec![Descriptor::new(
+            media_type::OCI_LAYER_TAR_GZIP,
+            layer_digest.clone(),
+            layer.len() as u64,
+        )],
+    ));
+    let bytes = manifest.to_bytes();
+    let digest = layout.write_blob_bytes(&bytes).unwrap();
+    let entry = Descriptor::new(media_type::OCI_MANIFEST, digest.clone(), bytes.len() as u64);
+    layout.add_manifest(&entry, Some("v1")).unwrap();
+
+    let pushed = image::push(&client, src.path(), None, "s512/a:v1", Default::default()).unwrap();
+    assert_eq!(pushed.digest, digest);
+    // within one registry a copy mounts, which distribution gets wrong for sha512: it uploads
+    let copied = image::copy(
+        &client,
+        "s512/a:v1",
+        &client,
+        "s512/b:v1",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(copied.digest, digest);
+    assert_stored(&reg, "s512/b", &layer_digest, &layer, "copied");
+    let dst = tempfile::tempdir().unwrap();
+    let pulled = image::pull(&client, "s512/b:v1", dst.path(), Default::default()).unwrap();
+    assert_eq!(pulled.digest, digest);
+    let got = Layout::open(dst.path()).unwrap();
+    assert!(got.has_verified_blob(&layer_digest, Some(layer.len() as u64)));
 }
