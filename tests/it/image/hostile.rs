@@ -417,3 +417,33 @@ fn layout_files_get_the_mode_file_create_gives() {
         );
     }
 }
+
+#[test]
+fn concurrent_pulls_into_one_new_layout_keep_every_image() {
+    let reg = Registry::start();
+    let tags: Vec<String> = (0..4).map(|i| format!("v{i}")).collect();
+    for (i, tag) in tags.iter().enumerate() {
+        reg.push_test_image("app", tag, 1000, 50 + i as u64);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("layout");
+    std::thread::scope(|s| {
+        for tag in &tags {
+            let (url, target) = (reg.url(), &target);
+            s.spawn(move || {
+                image::pull(
+                    &client(&url),
+                    &format!("app:{tag}"),
+                    target,
+                    Default::default(),
+                )
+                .unwrap();
+            });
+        }
+    });
+    let layout = Layout::open(&target).unwrap();
+    for tag in &tags {
+        layout.resolve(Some(tag)).unwrap();
+    }
+    assert_eq!(layout.index().unwrap().manifests.len(), tags.len());
+}
