@@ -358,8 +358,16 @@ impl Layout {
     }
 }
 
-/// Reads the file at `path` whole, refusing more than `limit` bytes (`what` names it).
+/// Reads the regular file at `path` whole, refusing more than `limit` bytes and anything but a
+/// regular file (a link out of the layout, a FIFO that would block) (`what` names it).
 fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(Error::invalid(
+            "OCI layout file",
+            path.display().to_string(),
+            format!("{what} is a symbolic link or not a file; only regular files are read"),
+        ));
+    }
     let file = File::open(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;

@@ -363,6 +363,51 @@ fn an_oversized_oci_layout_file_is_refused() {
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 
+#[cfg(unix)]
+#[test]
+fn layout_files_that_are_links_or_fifos_are_refused_without_blocking() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("index.json");
+    fs::write(&target, br#"{"schemaVersion":2,"manifests":[]}"#).unwrap();
+    for (file, fifo) in [
+        ("oci-layout", true),
+        ("index.json", true),
+        ("index.json", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        Layout::create(dir.path()).unwrap();
+        let path = dir.path().join(file);
+        fs::remove_file(&path).unwrap();
+        if fifo {
+            let status = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        } else {
+            std::os::unix::fs::symlink(&target, &path).unwrap();
+        }
+        // a FIFO opened for reading would block until a writer comes: run it aside, with a
+        // generous limit that only catches a hang
+        let root = dir.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = Layout::open(&root).and_then(|l| l.index().map(|_| ()));
+            let _ = tx.send(result);
+        });
+        let Ok(result) = rx.recv_timeout(std::time::Duration::from_secs(30)) else {
+            // the reader is stuck opening the FIFO: a writer opening it lets it go
+            let _ = fs::OpenOptions::new().write(true).open(&path);
+            panic!("{file} (fifo: {fifo}): reading it blocked");
+        };
+        let e = result.unwrap_err();
+        assert!(
+            e.to_string().contains("not a file"),
+            "{file} (fifo: {fifo}): {e}"
+        );
+    }
+}
+
 #[test]
 fn concurrent_writers_keep_every_index_entry() {
     let dir = tempfile::tempdir().unwrap();
