@@ -82,6 +82,20 @@ pub enum Error {
         limit: u64,
     },
 
+    /// An image went past one of the safety limits of its transfer (children of an index, manifest
+    /// bytes, blobs: `ImageLimits` in the `image` module); refused before anything is written.
+    #[error(
+        "{what} exceeds the limit of {limit}; raise ImageLimits::{option} if the image is trusted"
+    )]
+    LimitExceeded {
+        /// What went past the limit, e.g. "children of the image index".
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+        /// The `ImageLimits` field that sets it.
+        option: &'static str,
+    },
+
     /// The registry steered the client to a URL it refuses to follow (another origin for a
     /// next-page link, a redirect on a write, too many redirects).
     #[error("refused to follow {what} to {url}: {reason}")]

@@ -60,6 +60,9 @@ pub(super) struct Engine<'a, 's> {
     /// Blob offset the source's cursor is at.
     src_pos: u64,
     hasher: Hasher,
+    /// The sha256 of the same bytes when `hasher` is another algorithm: a registry may answer a
+    /// blob's canonical sha256 (`session::check_completed`).
+    sha256: Option<Hasher>,
     /// Bytes `[0, hashed)` have been hashed (= sent at least once); never decreases.
     hashed: u64,
     /// The blob's length, once the source ended.
@@ -116,6 +119,7 @@ impl<'a, 's> Engine<'a, 's> {
             total,
             src_pos: 0,
             hasher: Hasher::new(algorithm),
+            sha256: (algorithm != Algorithm::Sha256).then(|| Hasher::new(Algorithm::Sha256)),
             hashed: 0,
             eof: None,
             buf: Vec::new(),
@@ -178,6 +182,9 @@ impl<'a, 's> Engine<'a, 's> {
                 }
                 let from = (self.hashed - self.buf_start) as usize;
                 self.hasher.update(&self.buf[from..off + n]);
+                if let Some(h) = &mut self.sha256 {
+                    h.update(&self.buf[from..off + n]);
+                }
                 self.hashed = end;
             }
             return Ok(n);
@@ -226,6 +233,9 @@ impl<'a, 's> Engine<'a, 's> {
             return Ok(0);
         }
         self.hasher.update(&out[..n]);
+        if let Some(h) = &mut self.sha256 {
+            h.update(&out[..n]);
+        }
         self.hashed += n as u64;
         Ok(n)
     }
@@ -391,7 +401,11 @@ impl<'a, 's> Engine<'a, 's> {
                 return Err(e);
             }
         };
-        match self.client.complete_upload(&session, &digest) {
+        let sha256 = self.sha256.as_ref().map(Hasher::digest);
+        match self
+            .client
+            .complete_upload_of(&session, &digest, sha256.as_ref())
+        {
             Ok(d) => Ok(UploadedBlob {
                 digest: d,
                 size: self.hashed,
@@ -613,17 +627,18 @@ impl<'a, 's> Engine<'a, 's> {
                 pos += n as u64;
                 Ok(n)
             };
-            let d = &digest;
             let result = pipe::write_behind(pipeline, head, len, &mut produce, |resp| {
                 let resp = resp.expect(&[201, 204])?;
-                let done = check_completed(&resp, d);
+                let announced = resp.header("docker-content-digest").map(str::to_string);
                 drop(resp);
-                done
+                Ok(announced)
             });
             match result {
-                Ok(d) => {
+                Ok(announced) => {
                     // The registry checked the bytes against the digest; check ours too.
                     self.digest()?;
+                    let sha256 = self.sha256.as_ref().map(Hasher::digest);
+                    let d = check_completed(announced.as_deref(), &digest, sha256.as_ref())?;
                     return Ok(UploadedBlob {
                         digest: d,
                         size: self.hashed,

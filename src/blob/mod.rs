@@ -75,6 +75,8 @@ mod upload;
 pub use download::{BlobChunk, BlobReader};
 pub use engine::UploadedBlob;
 pub use range::ContentRange;
+#[cfg(fuzzing)]
+pub(crate) use range::upload_offset;
 pub use session::{MountOutcome, UploadSession, UploadStatus};
 pub use upload::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, UploadMode, UploadOptions};
 

@@ -15,7 +15,7 @@ use std::io::{self, Read};
 
 use super::range::upload_offset;
 use super::{BlobClient, pull_scope, push_scope};
-use crate::digest::{Digest, DigestCalculator};
+use crate::digest::{Algorithm, Digest, DigestCalculator};
 use crate::error::{Error, Result};
 use crate::http::{Body, Method, Request, Response, Url, resolve};
 use crate::redact;
@@ -94,7 +94,9 @@ pub enum MountOutcome {
     Mounted,
     /// The registry did not mount (202: the blob or the source repository is unknown to it, or the
     /// caller may not read it) and opened an upload session instead: upload the blob through
-    /// it, or cancel it.
+    /// it, or cancel it. Also when a mount by a `sha512` digest was answered 201 but the target
+    /// does not have the blob under that digest (distribution 2.8 does that): uploading it
+    /// through the session links it.
     UploadStarted(UploadSession),
 }
 
@@ -170,19 +172,55 @@ fn offset_from(resp: &Response, known: u64) -> Result<u64> {
     }
 }
 
-/// Checks the `Docker-Content-Digest` of a completed upload against the digest it was completed
-/// with.
-pub(crate) fn check_completed(resp: &Response, digest: &Digest) -> Result<Digest> {
-    if let Some(d) = resp.header("docker-content-digest")
-        && d.trim() != digest.as_str()
-    {
-        return Err(Error::DigestMismatch {
-            what: "uploaded blob (registry's Docker-Content-Digest)",
-            expected: digest.to_string(),
-            actual: d.trim().to_string(),
-        });
+/// Checks the `Docker-Content-Digest` (`announced`) of a completed upload against the digest it
+/// was completed with, and returns that digest.
+///
+/// A registry may answer another algorithm's digest than the one asked for: distribution 2.8
+/// stores a blob uploaded by `sha512:…` and answers its canonical `sha256:…`. Such an answer is
+/// checked against `content_sha256`, the sha256 of the bytes sent, when the caller computed it
+/// (the whole-blob uploads do); a session completed by hand cannot tell, and the registry has
+/// checked the bytes against the requested digest already.
+pub(crate) fn check_completed(
+    announced: Option<&str>,
+    digest: &Digest,
+    content_sha256: Option<&Digest>,
+) -> Result<Digest> {
+    if let Some(d) = announced {
+        let what = "uploaded blob (registry's Docker-Content-Digest)";
+        check_announced(what, d, digest, content_sha256)?;
     }
     Ok(digest.clone())
+}
+
+/// `announced` (a `Docker-Content-Digest`) names the same bytes as `digest`: equal to it, or of
+/// another algorithm and then equal to `content_sha256` when that is known (see
+/// [`check_completed`]).
+fn check_announced(
+    what: &'static str,
+    announced: &str,
+    digest: &Digest,
+    content_sha256: Option<&Digest>,
+) -> Result<()> {
+    let announced = announced.trim();
+    let mismatch = |expected: &Digest| Error::DigestMismatch {
+        what,
+        expected: expected.to_string(),
+        actual: announced.to_string(),
+    };
+    if announced == digest.as_str() {
+        return Ok(());
+    }
+    let parsed = Digest::parse(announced).map_err(|_| mismatch(digest))?;
+    if parsed.algorithm() == digest.algorithm() {
+        return Err(mismatch(digest));
+    }
+    match content_sha256 {
+        Some(ours) if parsed.algorithm() == ours.algorithm() && &parsed != ours => {
+            Err(mismatch(ours))
+        }
+        Some(ours) if parsed.algorithm() != ours.algorithm() => Err(mismatch(digest)),
+        _ => Ok(()),
+    }
 }
 
 /// Counts what passes through.
@@ -407,12 +445,23 @@ impl BlobClient {
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     pub fn complete_upload(&self, session: &UploadSession, digest: &Digest) -> Result<Digest> {
+        self.complete_upload_of(session, digest, None)
+    }
+
+    /// [`complete_upload`](Self::complete_upload) for bytes whose sha256 the caller computed
+    /// (see [`check_completed`]).
+    pub(crate) fn complete_upload_of(
+        &self,
+        session: &UploadSession,
+        digest: &Digest,
+        content_sha256: Option<&Digest>,
+    ) -> Result<Digest> {
         let req = Request::new(Method::PUT, session.complete_url(digest))
             .header("Content-Type", "application/octet-stream")
             .body(Body::Bytes(b""))
             .scope(push_scope(&session.repository));
         let resp = self.pipeline.send(req)?.expect(&[201, 204])?;
-        let done = check_completed(&resp, digest);
+        let done = check_completed(resp.header("docker-content-digest"), digest, content_sha256);
         drop(resp);
         done
     }
@@ -484,17 +533,78 @@ impl BlobClient {
         let resp = self.pipeline.send(req)?;
         let outcome = match resp.status {
             201 => match resp.header("docker-content-digest") {
-                Some(d) if d.trim() != digest.as_str() => Err(Error::DigestMismatch {
-                    what: "mounted blob",
-                    expected: digest.to_string(),
-                    actual: d.trim().to_string(),
-                }),
-                _ => Ok(MountOutcome::Mounted),
+                _ if digest.algorithm() != Algorithm::Sha256 => Ok(Mount::Unsure),
+                Some(d) => check_announced("mounted blob", d, digest, None).map(|()| Mount::Done),
+                None => Ok(Mount::Done),
             },
-            202 => session_from(repository, &resp).map(MountOutcome::UploadStarted),
+            202 => session_from(repository, &resp).map(Mount::Session),
             _ => return Err(resp.into_error()),
         };
         drop(resp);
-        outcome
+        match outcome? {
+            Mount::Done => Ok(MountOutcome::Mounted),
+            Mount::Session(session) => Ok(MountOutcome::UploadStarted(session)),
+            // Distribution 2.8 answers a sha512 mount with 201 and that digest, yet the target
+            // then lacks the blob: it counts as mounted only when the target has it under the
+            // digest asked for; else it is uploaded (which links it), as when a mount is refused.
+            Mount::Unsure => match self.head_blob(repository, digest)? {
+                Some(_) => Ok(MountOutcome::Mounted),
+                None => self
+                    .start_upload_unchecked(repository)
+                    .map(MountOutcome::UploadStarted),
+            },
+        }
+    }
+}
+
+/// What a mount request's answer said.
+enum Mount {
+    Done,
+    /// Mounted by the registry's word, for a digest whose mounts registries get wrong.
+    Unsure,
+    Session(UploadSession),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::Hasher;
+
+    #[test]
+    fn completed_digest_of_another_algorithm_is_checked_against_the_bytes() {
+        let bytes = b"layer";
+        let mut h = Hasher::new(Algorithm::Sha512);
+        h.update(bytes);
+        let sha512 = h.finish();
+        let sha256 = Digest::of(bytes);
+        let other = Digest::of(b"other");
+        // the same digest, or none at all
+        assert_eq!(
+            check_completed(Some(sha512.as_str()), &sha512, None).unwrap(),
+            sha512
+        );
+        assert_eq!(
+            check_completed(None, &sha512, Some(&sha256)).unwrap(),
+            sha512
+        );
+        // the canonical sha256 of the bytes sent: the digest asked for is kept
+        let ok = check_completed(Some(sha256.as_str()), &sha512, Some(&sha256)).unwrap();
+        assert_eq!(ok, sha512);
+        // a sha256 of other bytes, another digest of the same algorithm, garbage: refused
+        for (announced, ours) in [
+            (other.as_str(), Some(&sha256)),
+            (format!("sha512:{}", "0".repeat(128)).as_str(), None),
+            ("nonsense", Some(&sha256)),
+        ] {
+            let e = check_completed(Some(announced), &sha512, ours).unwrap_err();
+            assert!(
+                matches!(e, Error::DigestMismatch { .. }),
+                "{announced}: {e}"
+            );
+        }
+        let e = check_completed(Some(other.as_str()), &sha256, None).unwrap_err();
+        assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
+        // a session completed by hand cannot check the bytes: the registry's word stands
+        assert!(check_completed(Some(sha256.as_str()), &sha512, None).is_ok());
     }
 }

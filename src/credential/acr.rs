@@ -225,7 +225,8 @@ impl AuthenticationClient {
         })
     }
 
-    /// `POST /oauth2/token`: an ACR refresh token for an access token to `scope`.
+    /// `POST /oauth2/token`: an ACR refresh token for an access token to `scope` (several
+    /// scopes space-separated, each sent as its own `scope` field).
     pub fn exchange_acr_refresh_token_for_acr_access_token(
         &self,
         service: &str,
@@ -331,11 +332,10 @@ pub(crate) fn access_token(
         TokenGrantType::RefreshToken => "refresh_token",
         TokenGrantType::Password => "password",
     };
-    let mut form = vec![
-        ("grant_type", grant),
-        ("service", service),
-        ("scope", scope),
-    ];
+    let mut form = vec![("grant_type", grant), ("service", service)];
+    // Several scopes (a mount's `repository:target:pull,push repository:source:pull`) go as one
+    // `scope` field each, as ACR's token endpoint takes them.
+    form.extend(scope.split_whitespace().map(|s| ("scope", s)));
     if let Some(r) = refresh_token {
         form.push(("refresh_token", r.expose()));
     }

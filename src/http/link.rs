@@ -94,4 +94,54 @@ mod tests {
         let two = r#"</p?a=1,2>; rel="prev", </n?x=1>; rel="next""#;
         assert_eq!(next_link(Some(two), &base).unwrap().unwrap().path(), "/n");
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            /// A next link among others (in any position, with commas inside the brackets)
+            /// resolves to its path and query on the registry's origin.
+            #[test]
+            fn next_links_round_trip(
+                path in "(/[a-z0-9_-][a-z0-9_.-]{0,9}){1,4}",
+                query in prop::option::of("[a-z]{1,5}=[a-z0-9%,]{0,10}(&[a-z]{1,5}=[a-z0-9,]{0,5})?"),
+                others in prop::collection::vec(("(/[a-z,]{1,8})", "(prev|first|last)"), 0..3),
+                at in 0usize..4,
+                quoted in any::<bool>(),
+            ) {
+                let base = Url::parse("https://r.example/v2/_catalog?n=2").unwrap();
+                let target = match &query {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path.clone(),
+                };
+                let rel = if quoted { "\"next\"" } else { "next" };
+                let mut parts: Vec<String> = others
+                    .iter()
+                    .map(|(p, r)| format!("<{p}>; rel=\"{r}\""))
+                    .collect();
+                parts.insert(at.min(parts.len()), format!("<{target}>; rel={rel}"));
+                let header = parts.join(", ");
+                let url = next_link(Some(&header), &base).unwrap().unwrap();
+                prop_assert_eq!(url.origin(), base.origin());
+                prop_assert_eq!(url.path(), path.as_str(), "{}", header);
+                prop_assert_eq!(url.query(), query.as_deref(), "{}", header);
+            }
+
+            /// Any text: a link or none, never a panic, never another origin.
+            #[test]
+            fn any_link_text_is_safe(text in "\\PC{0,80}") {
+                let base = Url::parse("https://r.example/v2/_catalog?n=2").unwrap();
+                if let Ok(Some(url)) = next_link(Some(&text), &base) {
+                    prop_assert_eq!(url.origin(), base.origin());
+                }
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::limits::ImageLimits;
 use super::progress::{ProgressFn, Tracker};
 use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, ImageIndex, Manifest, Platform, media_type};
@@ -43,13 +44,21 @@ fn blobs_of(manifest: &Manifest) -> Vec<Descriptor> {
     }
 }
 
-/// Reads an image graph with `fetch` (digest or tag → descriptor and bytes), selecting platforms.
+/// Reads an image graph with `fetch_child` (a child's descriptor → its bytes), selecting platforms,
+/// within `limits`. A child listed several times is fetched once.
 pub(super) fn read_graph(
     top: (Descriptor, Vec<u8>),
     platforms: &[Platform],
+    limits: &ImageLimits,
     fetch_child: &dyn Fn(&Descriptor) -> Result<Vec<u8>>,
 ) -> Result<Graph> {
     let (descriptor, bytes) = top;
+    let mut manifest_bytes = Budget::new(
+        "the manifests of the image together (bytes)",
+        limits.max_manifest_bytes,
+        "max_manifest_bytes",
+    );
+    manifest_bytes.add(bytes.len() as u64)?;
     let manifest = Manifest::from_bytes(&descriptor.media_type, &bytes)?;
     let mut top = Node {
         descriptor,
@@ -58,13 +67,29 @@ pub(super) fn read_graph(
     };
     let mut children = Vec::new();
     if let Manifest::Index(index) = &top.manifest {
+        if index.manifests.len() > limits.max_children {
+            return Err(Error::LimitExceeded {
+                what: "the entries of the image index",
+                limit: limits.max_children as u64,
+                option: "max_children",
+            });
+        }
         let selected: Vec<Descriptor> = if platforms.is_empty() {
-            index.manifests.clone()
+            let mut seen = HashSet::new();
+            index
+                .manifests
+                .iter()
+                .filter(|d| seen.insert(d.digest.clone()))
+                .cloned()
+                .collect()
         } else {
             select_platforms(index, platforms)?
         };
         for child in &selected {
+            // the index's word first: a child announced too large is not fetched at all
+            manifest_bytes.check(child.size)?;
             let bytes = fetch_child(child)?;
+            manifest_bytes.add(bytes.len() as u64)?;
             let manifest = Manifest::from_bytes(&child.media_type, &bytes)?;
             if matches!(manifest, Manifest::Index(_)) {
                 return Err(Error::decode(
@@ -104,6 +129,13 @@ pub(super) fn read_graph(
     for node in std::iter::once(&top).chain(children.iter()) {
         for b in blobs_of(&node.manifest) {
             if seen.insert(b.digest.clone()) {
+                if blobs.len() == limits.max_blobs {
+                    return Err(Error::LimitExceeded {
+                        what: "the distinct blobs of the image",
+                        limit: limits.max_blobs as u64,
+                        option: "max_blobs",
+                    });
+                }
                 blobs.push(b);
             }
         }
@@ -113,6 +145,43 @@ pub(super) fn read_graph(
         children,
         blobs,
     })
+}
+
+/// A running total that must stay within a limit.
+struct Budget {
+    used: u64,
+    limit: u64,
+    what: &'static str,
+    option: &'static str,
+}
+
+impl Budget {
+    fn new(what: &'static str, limit: u64, option: &'static str) -> Self {
+        Budget {
+            used: 0,
+            limit,
+            what,
+            option,
+        }
+    }
+
+    /// Fails when `n` more would exceed the limit.
+    fn check(&self, n: u64) -> Result<()> {
+        if self.used.saturating_add(n) > self.limit {
+            return Err(Error::LimitExceeded {
+                what: self.what,
+                limit: self.limit,
+                option: self.option,
+            });
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, n: u64) -> Result<()> {
+        self.check(n)?;
+        self.used += n;
+        Ok(())
+    }
 }
 
 fn select_platforms(index: &ImageIndex, platforms: &[Platform]) -> Result<Vec<Descriptor>> {

@@ -4,10 +4,16 @@
 //! Blobs are written atomically and verified: bytes go to a temporary file in the same directory,
 //! are hashed on the way, fsynced, and renamed into place only when their digest and size match. A
 //! layout therefore never holds a partial or corrupt blob under a digest's name, and a blob that is
-//! already there (right size) is never fetched again.
+//! already there (and verified) is never fetched again.
+//!
+//! A layout may come from someone else: a blob is read only from a regular file under `blobs/`
+//! (a symbolic link, a directory, a FIFO or a device is refused, and so is a `blobs/` or
+//! `blobs/<alg>/` that is not a real directory), and its digest is verified before it is used.
+//! `index.json` is changed under a lock (re-read, merged, written), so concurrent writers keep
+//! each other's entries.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::atomic_file;
@@ -22,12 +28,14 @@ const LAYOUT_FILE: &str = "oci-layout";
 const INDEX_FILE: &str = "index.json";
 /// `index.json` and manifests are read up to this size.
 const JSON_LIMIT: u64 = 4 * 1024 * 1024;
+/// `oci-layout` is read up to this size (it holds about 30 bytes).
+const LAYOUT_FILE_LIMIT: u64 = 64 * 1024;
 
 /// An OCI image layout directory.
 ///
-/// Blob writes are safe to run concurrently (each is a temporary file renamed into place), but
-/// `index.json` is rewritten whole by [`add_manifest`](Self::add_manifest): one writer per layout
-/// at a time (two processes pulling into one layout at once can lose an entry).
+/// Blob writes are safe to run concurrently (each is a temporary file renamed into place), and so
+/// are [`add_manifest`](Self::add_manifest)s, from threads or processes: `index.json` is re-read,
+/// changed and rewritten under an exclusive lock on the layout directory.
 ///
 /// ```
 /// use azcontainerregistry::image::Layout;
@@ -51,12 +59,14 @@ impl Layout {
         fs::create_dir_all(root.join("blobs"))?;
         let layout = Layout { root };
         if !layout.root.join(LAYOUT_FILE).exists() {
+            // concurrent creators write the same bytes; each write is atomic
             atomic_file::write_bytes(
                 &layout.root.join(LAYOUT_FILE),
                 "layout file",
                 br#"{"imageLayoutVersion":"1.0.0"}"#,
             )?;
         }
+        let _lock = layout.lock_index()?;
         if !layout.root.join(INDEX_FILE).exists() {
             layout.write_index(&ImageIndex::new(Vec::new()))?;
         }
@@ -67,12 +77,13 @@ impl Layout {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         let marker = root.join(LAYOUT_FILE);
-        let text = fs::read(&marker).map_err(|e| {
-            Error::invalid(
+        let text = read_bounded(&marker, LAYOUT_FILE_LIMIT, "oci-layout").map_err(|e| match e {
+            Error::Io(e) => Error::invalid(
                 "OCI layout",
                 root.display().to_string(),
                 format!("an OCI image layout has an oci-layout file ({e})"),
-            )
+            ),
+            other => other,
         })?;
         let v: serde_json::Value =
             serde_json::from_slice(&text).map_err(|e| Error::decode("oci-layout", e))?;
@@ -98,12 +109,40 @@ impl Layout {
             .join(digest.hex())
     }
 
-    /// True when the blob is present (with `size` bytes, when given).
+    /// True when the blob is present (with `size` bytes, when given). Its content is not read:
+    /// see [`has_verified_blob`](Self::has_verified_blob).
     pub fn has_blob(&self, digest: &Digest, size: Option<u64>) -> bool {
         match fs::metadata(self.blob_path(digest)) {
             Ok(m) => m.is_file() && size.is_none_or(|s| s == m.len()),
             Err(_) => false,
         }
+    }
+
+    /// True when the blob is present as a regular file of the layout (with `size` bytes, when
+    /// given) whose bytes hash to `digest`. Reads the whole blob.
+    pub fn has_verified_blob(&self, digest: &Digest, size: Option<u64>) -> bool {
+        self.open_verified_blob(digest, size).is_ok()
+    }
+
+    /// Opens a blob for reading after checking, by reading it once, that it has `size` bytes (when
+    /// given) and hashes to `digest`; the file returned is positioned at its start. A blob that
+    /// does not is an [`Error::SizeMismatch`] or an [`Error::DigestMismatch`].
+    pub fn open_verified_blob(&self, digest: &Digest, size: Option<u64>) -> Result<File> {
+        let mut file = self.open_blob(digest)?;
+        let len = file.metadata()?.len();
+        if let Some(size) = size
+            && size != len
+        {
+            return Err(Error::SizeMismatch {
+                what: "layout blob",
+                expected: size,
+                actual: len,
+            });
+        }
+        let mut verified = DigestReader::new(&mut file, digest.clone(), Some(len));
+        copy_large(&mut verified, &mut io::sink()).map_err(crate::digest::io_to_error)?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(file)
     }
 
     /// Writes a blob from a stream, verifying digest (and size, when given) before it appears under
@@ -127,6 +166,8 @@ impl Layout {
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir)?;
         }
+        // never write through a link out of the layout
+        self.check_blob_dirs(digest)?;
         atomic_file::write_with(&target, "layout blob", fill)
     }
 
@@ -139,19 +180,64 @@ impl Layout {
         Ok(digest)
     }
 
-    /// Opens a blob for reading.
+    /// Opens a blob for reading. Only a regular file is opened: a symbolic link (which could
+    /// point out of the layout), a directory, a FIFO or a device is refused, and so are `blobs/`
+    /// and `blobs/<alg>/` when they are not real directories. The bytes are not verified: see
+    /// [`open_verified_blob`](Self::open_verified_blob).
     pub fn open_blob(&self, digest: &Digest) -> Result<File> {
-        File::open(self.blob_path(digest)).map_err(|e| {
+        let not_there = || {
+            Error::invalid(
+                "blob",
+                digest.to_string(),
+                format!("not in the layout at {}", self.root.display()),
+            )
+        };
+        let refused = |path: &Path, why: &str| {
+            Error::invalid(
+                "layout blob",
+                path.display().to_string(),
+                format!("{why}; only regular files are read from a layout"),
+            )
+        };
+        let missing = |e: io::Error| {
             if e.kind() == io::ErrorKind::NotFound {
-                Error::invalid(
-                    "blob",
-                    digest.to_string(),
-                    format!("not in the layout at {}", self.root.display()),
-                )
+                not_there()
             } else {
                 Error::Io(e)
             }
-        })
+        };
+        self.check_blob_dirs(digest).map_err(|e| match e {
+            Error::Io(e) => missing(e),
+            other => other,
+        })?;
+        let path = self.blob_path(digest);
+        let before = fs::symlink_metadata(&path).map_err(missing)?;
+        if !before.file_type().is_file() {
+            return Err(refused(&path, "it is a symbolic link or not a file"));
+        }
+        let file = File::open(&path).map_err(missing)?;
+        let after = file.metadata()?;
+        if !after.is_file() || !same_file(&before, &after) {
+            return Err(refused(&path, "it was replaced while being opened"));
+        }
+        Ok(file)
+    }
+
+    /// `blobs/` and `blobs/<alg>/` are real directories, not links.
+    fn check_blob_dirs(&self, digest: &Digest) -> Result<()> {
+        let blobs = self.root.join("blobs");
+        let alg = blobs.join(digest.algorithm().as_str());
+        for dir in [blobs, alg] {
+            if !fs::symlink_metadata(&dir)?.file_type().is_dir() {
+                return Err(Error::invalid(
+                    "OCI layout",
+                    dir.display().to_string(),
+                    "it is a symbolic link or not a directory; a layout's blob directories must \
+                     be real directories",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Reads a (small) blob into memory, verified, refusing more than `limit` bytes.
@@ -177,15 +263,7 @@ impl Layout {
 
     /// The layout's `index.json`.
     pub fn index(&self) -> Result<ImageIndex> {
-        let file = File::open(self.root.join(INDEX_FILE))?;
-        let mut bytes = Vec::new();
-        file.take(JSON_LIMIT + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > JSON_LIMIT {
-            return Err(Error::TooLarge {
-                what: "index.json",
-                limit: JSON_LIMIT,
-            });
-        }
+        let bytes = read_bounded(&self.root.join(INDEX_FILE), JSON_LIMIT, "index.json")?;
         serde_json::from_slice(&bytes).map_err(|e| Error::decode("index.json", e))
     }
 
@@ -194,10 +272,29 @@ impl Layout {
         atomic_file::write_bytes(&self.root.join(INDEX_FILE), "layout file", &bytes)
     }
 
+    /// An exclusive lock on the layout's `index.json`, held until the file returned is dropped:
+    /// on Unix a lock on the layout directory itself (no file is added to the layout), elsewhere
+    /// on a `.index.json.lock` file beside it. The lock is the operating system's, so a writer
+    /// that dies releases it.
+    fn lock_index(&self) -> Result<File> {
+        #[cfg(unix)]
+        let file = File::open(&self.root)?;
+        #[cfg(not(unix))]
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join(".index.json.lock"))?;
+        file.lock()?;
+        Ok(file)
+    }
+
     /// Adds `descriptor` to `index.json` under `name` (the `org.opencontainers.image.ref.name`
     /// annotation), replacing an entry of the same name; without a name the descriptor is added
-    /// unless an unnamed entry with the same digest is already there.
+    /// unless an unnamed entry with the same digest is already there. Safe against concurrent
+    /// writers: the index is re-read, changed and written under the layout's lock.
     pub fn add_manifest(&self, descriptor: &Descriptor, name: Option<&str>) -> Result<()> {
+        let _lock = self.lock_index()?;
         let mut index = self.index()?;
         let mut entry = descriptor.clone();
         match name {
@@ -258,6 +355,38 @@ impl Layout {
                 }
             }
         }
+    }
+}
+
+/// Reads the regular file at `path` whole, refusing more than `limit` bytes and anything but a
+/// regular file (a link out of the layout, a FIFO that would block) (`what` names it).
+fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(Error::invalid(
+            "OCI layout file",
+            path.display().to_string(),
+            format!("{what} is a symbolic link or not a file; only regular files are read"),
+        ));
+    }
+    let file = File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge { what, limit });
+    }
+    Ok(bytes)
+}
+
+/// The two metadata describe one file (always true where that cannot be told).
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len()
     }
 }
 

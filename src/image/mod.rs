@@ -41,9 +41,19 @@
 //! `docker pull --platform` does); when several match, a new index listing just them is written,
 //! **whose digest differs from the source index's**. No match is an error naming the platforms
 //! available.
+//!
+//! ## Untrusted images and layouts
+//! Neither a registry's images nor a layout on disk are trusted. A child an index lists several
+//! times is fetched once; an image past its [`ImageLimits`] (entries of an index, bytes of
+//! manifests, distinct blobs) fails with [`Error::LimitExceeded`] before anything is written.
+//! [`push`] reads blobs only from regular files under the layout's `blobs/` (symbolic links are
+//! refused) and checks each one's digest before sending it; [`pull`] keeps a blob already in the
+//! layout only when its bytes match its digest. Concurrent pulls into one layout keep each other's
+//! `index.json` entries.
 
 mod graph;
 mod layout;
+mod limits;
 mod parallel;
 mod progress;
 mod transfer;
@@ -51,6 +61,7 @@ mod transfer;
 use std::path::Path;
 
 pub use layout::{Layout, REF_NAME};
+pub use limits::ImageLimits;
 pub use progress::{Progress, ProgressFn, ProgressKind};
 
 use crate::client::Client;
@@ -74,6 +85,8 @@ pub struct PullOptions {
     /// The name the image gets in the layout's `index.json`; default: the tag, or none for a
     /// digest.
     pub name: Option<String>,
+    /// How large an image may be ([`ImageLimits`]).
+    pub limits: ImageLimits,
 }
 
 /// Options of [`push`].
@@ -83,6 +96,8 @@ pub struct PushOptions {
     pub parallelism: usize,
     /// Called as blobs move.
     pub progress: Option<ProgressFn>,
+    /// How large an image may be ([`ImageLimits`]).
+    pub limits: ImageLimits,
 }
 
 /// Options of [`copy`].
@@ -94,6 +109,8 @@ pub struct CopyOptions {
     pub parallelism: usize,
     /// Called as blobs move.
     pub progress: Option<ProgressFn>,
+    /// How large an image may be ([`ImageLimits`]).
+    pub limits: ImageLimits,
 }
 
 macro_rules! debug_options {
@@ -103,6 +120,7 @@ macro_rules! debug_options {
                 f.debug_struct(stringify!($t))
                     .field("parallelism", &self.parallelism)
                     .field("progress", &self.progress.is_some())
+                    .field("limits", &self.limits)
                     .finish_non_exhaustive()
             }
         }
@@ -134,7 +152,8 @@ fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
 
 /// Pulls an image (manifest, config, layers; for an index its children too, or only the selected
 /// platforms) into the OCI image layout at `dir`, creating it if needed. Blobs already in the
-/// layout are not fetched again; every blob and manifest is verified before it lands.
+/// layout (verified by their digest) are not fetched again; every blob and manifest is verified
+/// before it lands. Several pulls into one layout at once keep each other's `index.json` entries.
 ///
 /// ```no_run
 /// # use azcontainerregistry::{Client, ClientOptions, Credential, image};
@@ -161,7 +180,9 @@ pub fn pull(
     let r = parse_for(client, reference)?;
     let repo = r.repository();
     let top = fetch_manifest(client, repo, r.tag_or_digest().as_str())?;
-    let graph = read_graph(top, &options.platforms, &|c| fetch_child(client, repo, c))?;
+    let graph = read_graph(top, &options.platforms, &options.limits, &|c| {
+        fetch_child(client, repo, c)
+    })?;
     // only now: a pull that cannot start (no such image, no such platform) leaves no empty layout
     let layout = Layout::create(dir)?;
 
@@ -169,7 +190,8 @@ pub fn pull(
     let stats = Stats::default();
     let blobs = client.blob_client();
     parallel::run(graph.blobs.clone(), parallelism(options.parallelism), |b| {
-        if layout.has_blob(&b.digest, Some(b.size)) {
+        // a blob already there is trusted only once its bytes match its digest
+        if layout.has_verified_blob(&b.digest, Some(b.size)) {
             tracker.skipped(&b.digest, b.size);
             return Ok(());
         }
@@ -234,7 +256,9 @@ pub fn push(
     let layout = Layout::open(dir)?;
     let root = layout.resolve(name)?;
     let top = (root.clone(), layout.read_manifest_bytes(&root.digest)?);
-    let graph = read_graph(top, &[], &|c| layout.read_manifest_bytes(&c.digest))?;
+    let graph = read_graph(top, &[], &options.limits, &|c| {
+        layout.read_manifest_bytes(&c.digest)
+    })?;
     let source = BlobSource::Layout(&layout);
     send_image(
         &source,
@@ -282,7 +306,7 @@ pub fn copy(
     let t = parse_for(to, target)?;
     let repository = s.repository();
     let top = fetch_manifest(from, repository, s.tag_or_digest().as_str())?;
-    let graph = read_graph(top, &options.platforms, &|c| {
+    let graph = read_graph(top, &options.platforms, &options.limits, &|c| {
         fetch_child(from, repository, c)
     })?;
     let source = BlobSource::Registry {

@@ -142,7 +142,9 @@ impl BlobSource<'_> {
         tracker.started(digest, size);
         match self {
             BlobSource::Layout(layout) => {
-                let file = tracker.reader(layout.open_blob(digest)?, digest, size);
+                // verified before a byte is sent: a layout may hold anything under a digest's name
+                let file = layout.open_verified_blob(digest, Some(size))?;
+                let file = tracker.reader(file, digest, size);
                 to.upload_blob_seekable(repository, file, exactly(digest))?
             }
             BlobSource::Registry {

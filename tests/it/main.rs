@@ -27,6 +27,8 @@
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
 //! - `signin`: Docker/containers config files, credential helpers, identity and registry tokens,
 //!   ACR recognised by behaviour, Azure AD credentials built by the caller.
+//! - `props`: property tests (proptest) of the parsers: references, digests, `Content-Range`,
+//!   timestamps, challenges, manifests.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
 //! Run one area, one module or one test by name filter:
@@ -53,6 +55,7 @@ mod hostile;
 mod image;
 mod net;
 mod oci;
+mod props;
 mod purge;
 mod signin;
 mod support;

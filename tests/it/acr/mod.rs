@@ -1,5 +1,6 @@
 mod auth;
 mod manifests;
 mod repositories;
+mod scopes;
 mod tags;
 mod validation;

@@ -4,3 +4,4 @@ mod large;
 mod resume;
 mod roundtrip;
 mod sessions;
+mod sha512;

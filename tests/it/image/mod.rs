@@ -1,2 +1,3 @@
+mod hostile;
 mod push_pull;
 mod skopeo;

@@ -124,12 +124,12 @@ impl AcrMock {
 
     /// `POST /oauth2/token?api-version=2021-07-01` with exactly
     /// `grant_type=refresh_token&service={SERVICE}&scope={scope}&refresh_token={refresh}`,
-    /// answering `access`.
+    /// answering `access`. Several space-separated scopes are one `scope` field each.
     pub fn token(&mut self, scope: &str, refresh: &str, access: &str, hits: usize) -> Mock {
         let body = format!(
             "grant_type=refresh_token&service={}&scope={}&refresh_token={}",
             form(SERVICE),
-            form(scope),
+            form_scopes(scope),
             form(refresh)
         );
         self.token_mock(body, access, hits)
@@ -170,12 +170,12 @@ impl AcrMock {
     }
 
     /// The anonymous ACR token request: `grant_type=password&service={SERVICE}&scope={scope}`, no
-    /// refresh token field at all.
+    /// refresh token field at all. Several space-separated scopes are one `scope` field each.
     pub fn anonymous_token(&mut self, scope: &str, access: &str, hits: usize) -> Mock {
         let body = format!(
             "grant_type=password&service={}&scope={}",
             form(SERVICE),
-            form(scope)
+            form_scopes(scope)
         );
         self.token_mock(body, access, hits)
     }
@@ -321,6 +321,12 @@ pub fn fast_options() -> ClientOptions {
         azure_ad_hosts: vec!["127.0.0.1".into()],
         ..Default::default()
     }
+}
+
+/// Space-separated scopes as the values of consecutive `scope` fields (after the first `scope=`).
+pub fn form_scopes(scopes: &str) -> String {
+    let fields: Vec<String> = scopes.split_whitespace().map(form).collect();
+    fields.join("&scope=")
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value, written out here (not the library's)

@@ -1,0 +1,10 @@
+//! Fuzzes the reference parser (see `azcontainerregistry::__fuzz::reference` for the invariants checked).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        azcontainerregistry::__fuzz::reference(text);
+    }
+});

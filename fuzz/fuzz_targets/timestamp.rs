@@ -1,0 +1,10 @@
+//! Fuzzes the timestamp parser (see `azcontainerregistry::__fuzz::timestamp` for the invariants checked).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        azcontainerregistry::__fuzz::timestamp(text);
+    }
+});
