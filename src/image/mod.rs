@@ -42,23 +42,34 @@
 //! **whose digest differs from the source index's**. No match is an error naming the platforms
 //! available.
 
+mod attach;
+mod discover;
 mod graph;
 mod layout;
 mod parallel;
+mod parse;
 mod progress;
+mod referrers_copy;
+mod tag_index;
 mod transfer;
 
 use std::path::Path;
 
+pub use attach::{Attached, DEFAULT_BLOB_MEDIA_TYPE, Referrer, attach};
+pub use discover::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_REFERRERS, DiscoverOptions, ReferrerNode, ReferrerTree, discover,
+};
 pub use layout::{Layout, REF_NAME};
 pub use progress::{Progress, ProgressFn, ProgressKind};
+pub use referrers_copy::{MAX_REFERRER_DEPTH, MAX_REFERRERS};
+pub use tag_index::referrers_tag;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
-use crate::http::Url;
+use crate::error::Result;
 use crate::manifest::Platform;
-use crate::reference::Reference;
 use graph::read_graph;
+use parse::parse_for;
+use referrers_copy::{Ends, carry};
 use transfer::{BlobSource, Stats, fetch_child, fetch_manifest, parallelism, send_image};
 pub use transfer::{DEFAULT_PARALLELISM, TransferReport};
 
@@ -94,6 +105,10 @@ pub struct CopyOptions {
     pub parallelism: usize,
     /// Called as blobs move.
     pub progress: Option<ProgressFn>,
+    /// Also copy every referrer (signature, SBOM, attestation) of the image and of each
+    /// platform manifest, recursively, by digest; at a target without the referrers API they
+    /// are listed in the tag-schema index (`sha256-<hex>`). See [`copy`].
+    pub referrers: bool,
 }
 
 macro_rules! debug_options {
@@ -111,26 +126,6 @@ macro_rules! debug_options {
 debug_options!(PullOptions);
 debug_options!(PushOptions);
 debug_options!(CopyOptions);
-
-/// Parses a reference for `client`: a registry part, when present, must be the client's.
-fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
-    let r = Reference::parse(reference)?;
-    if let Some(host) = r.registry() {
-        let endpoint = Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
-        // compare origins: case, and an explicit default port (r.io:443), do not make another
-        // registry
-        let named = Url::parse(&format!("{}://{host}", endpoint.scheme()));
-        if named.map(|u| u.origin()) != Ok(endpoint.origin()) {
-            let ours = endpoint.host_str();
-            return Err(Error::invalid(
-                "reference",
-                reference,
-                format!("it names registry {host}, not {ours}"),
-            ));
-        }
-    }
-    Ok(r)
-}
 
 /// Pulls an image (manifest, config, layers; for an index its children too, or only the selected
 /// platforms) into the OCI image layout at `dir`, creating it if needed. Blobs already in the
@@ -291,12 +286,27 @@ pub fn copy(
         // within one registry a blob can be mounted across repositories: no bytes move
         mount: from.endpoint() == to.endpoint() && repository != t.repository(),
     };
-    send_image(
+    let mut report = send_image(
         &source,
         to,
         &t,
         &graph,
         options.parallelism,
         options.progress,
-    )
+    )?;
+    if options.referrers {
+        let subjects = std::iter::once(&graph.top)
+            .chain(graph.children.iter())
+            .map(|n| n.descriptor.digest.clone())
+            .collect();
+        let ends = Ends {
+            from,
+            source: repository,
+            to,
+            target: t.repository(),
+            parallelism: options.parallelism,
+        };
+        report.referrers = carry(&ends, subjects)?;
+    }
+    Ok(report)
 }
