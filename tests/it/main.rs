@@ -18,6 +18,8 @@
 //! - `examples`: the examples, built and run against the real registry.
 //! - `image`: `image::push`/`pull`/`copy` on OCI layouts, interop with skopeo.
 //! - `oci`: the OCI distribution API on `Client`: catalog, manifests, referrers, connection reuse.
+//! - `referrers`: supply-chain artifacts: attach, discover, copy with referrers; the tag schema on
+//!   the real registry, the referrers API on mocks, copies between them, the CLI commands.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
 //! Run one area, one module or one test by name filter:
@@ -41,4 +43,5 @@ mod cli;
 mod examples;
 mod image;
 mod oci;
+mod referrers;
 mod support;

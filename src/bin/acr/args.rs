@@ -36,7 +36,8 @@ pub struct Cli {
     /// Which listing API: ACR's /acr/v1 or the OCI /v2 one (auto: ACR for *.azurecr.* hosts).
     #[arg(long, value_enum, default_value_t = Api::Auto, global = true)]
     pub api: Api,
-    /// Print JSON: listings, show, set, referrers, delete-repo, push, pull and copy.
+    /// Print JSON: listings, show, set, referrers, discover, attach, delete-repo, push, pull and
+    /// copy.
     #[arg(long, global = true)]
     pub json: bool,
     /// Give up on a registry that does not answer after this long (e.g. 90s, 5m, 1h; plain
@@ -192,6 +193,35 @@ pub enum Command {
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
+        /// Also copy the referrers (signatures, SBOMs, ...) of the image and of each platform
+        /// manifest, recursively, with the same digests.
+        #[arg(long, short = 'r')]
+        referrers: bool,
+    },
+    /// Attach an artifact (signature, SBOM, ...) to a manifest as a referrer.
+    Attach {
+        /// The manifest it refers to: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
+        reference: String,
+        /// The artifact's type, e.g. application/vnd.cncf.notary.signature.
+        #[arg(long)]
+        artifact_type: String,
+        /// A file to attach, FILE or FILE:MEDIATYPE (default application/octet-stream).
+        #[arg(value_name = "FILE[:MEDIATYPE]")]
+        files: Vec<String>,
+        /// An annotation of the artifact's manifest, KEY=VALUE; repeatable.
+        #[arg(long, short = 'a', value_name = "KEY=VALUE")]
+        annotation: Vec<String>,
+    },
+    /// Show the referrers of a manifest as a tree, recursively (referrers of referrers).
+    Discover {
+        /// The manifest: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
+        reference: String,
+        /// Only referrers of this artifact type (at every level).
+        #[arg(long)]
+        artifact_type: Option<String>,
+        /// Levels followed (1: only the direct referrers).
+        #[arg(long, default_value_t = 8)]
+        depth: usize,
     },
     /// List the referrers (signatures, SBOMs, ...) of a manifest.
     Referrers {

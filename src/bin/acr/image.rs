@@ -49,8 +49,15 @@ pub fn push(cli: &Cli, dir: &str, reference: &str) -> AnyResult<()> {
     print_report(cli, "pushed", &report, &detail)
 }
 
-/// `copy`: an image (or only the platforms given) from `source` to `destination`.
-pub fn copy(cli: &Cli, source: &str, destination: &str, platforms: &[String]) -> AnyResult<()> {
+/// `copy`: an image (or only the platforms given) from `source` to `destination`, with its
+/// referrers when `referrers` (`--referrers`).
+pub fn copy(
+    cli: &Cli,
+    source: &str,
+    destination: &str,
+    platforms: &[String],
+    referrers: bool,
+) -> AnyResult<()> {
     let (from, s) = client_and_ref(cli, source)?;
     let (to, d) = client_and_ref(cli, destination)?;
     let platforms = parse_platforms(platforms)?;
@@ -58,15 +65,19 @@ pub fn copy(cli: &Cli, source: &str, destination: &str, platforms: &[String]) ->
         let options = CopyOptions {
             platforms,
             progress,
+            referrers,
             ..Default::default()
         };
         let (s, d) = (without_registry(&s), without_registry(&d));
         image::copy(&from, &s, &to, &d, options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs moved, {} mounted or already there",
         report.blobs_transferred, report.blobs_skipped
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "copied", &report, &detail)
 }
 
@@ -88,6 +99,7 @@ fn print_report(cli: &Cli, verb: &str, report: &TransferReport, detail: &str) ->
         "blobsTransferred": report.blobs_transferred,
         "blobsSkipped": report.blobs_skipped,
         "bytesTransferred": report.bytes_transferred,
+        "referrers": report.referrers,
     });
     output::print(cli.json, &json, |_| output::line(&report.digest))?;
     output::note(format!("{verb} {} ({detail})", report.digest));
