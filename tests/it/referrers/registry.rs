@@ -8,6 +8,7 @@ use azcontainerregistry::image::{self, CopyOptions, DiscoverOptions, Referrer};
 use azcontainerregistry::{Digest, Manifest};
 
 use super::{SBOM, SIG, shape};
+use crate::support::layout::write_two_platform_image;
 use crate::support::{Registry, client};
 
 #[test]
@@ -224,4 +225,52 @@ fn copy_with_referrers_between_two_registries_keeps_the_tree_and_digests() {
     image::copy(&from, "app:v1", &to, "mirror/app:v2", options).unwrap();
     let again = image::discover(&to, "mirror/app:v2", DiscoverOptions::default()).unwrap();
     assert_eq!(shape(&again), shape(&before));
+}
+
+#[test]
+fn copy_with_referrers_carries_those_of_each_platform_manifest() {
+    let (src, dst) = (Registry::start(), Registry::start());
+    let (from, to) = (client(&src.url()), client(&dst.url()));
+    let dir = tempfile::tempdir().unwrap();
+    let img = write_two_platform_image(dir.path(), "v1", 1, 100, 5);
+    image::push(&from, dir.path(), Some("v1"), "app:v1", Default::default()).unwrap();
+    let (_, arm64) = img.child("arm64").clone();
+    let on_index = image::attach(
+        &from,
+        "app:v1",
+        &Referrer::new(SIG).bytes(b"index sig".to_vec(), "application/jose+json", None),
+    )
+    .unwrap();
+    let on_arm64 = image::attach(
+        &from,
+        &format!("app@{arm64}"),
+        &Referrer::new(SBOM).bytes(b"arm64 sbom".to_vec(), SBOM, None),
+    )
+    .unwrap();
+
+    let options = CopyOptions {
+        referrers: true,
+        ..Default::default()
+    };
+    let report = image::copy(&from, "app:v1", &to, "app:v1", options).unwrap();
+    assert_eq!(report.referrers, 2);
+    let listed = |digest: &Digest| -> Vec<Digest> {
+        to.list_referrers("app", digest, None)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.digest)
+            .collect()
+    };
+    assert_eq!(listed(&img.index), [on_index.descriptor.digest]);
+    assert_eq!(listed(&arm64), [on_arm64.descriptor.digest]);
+
+    // one platform selected: its referrers come along, the index's do not (another digest)
+    let only_arm = CopyOptions {
+        referrers: true,
+        platforms: vec!["linux/arm64".parse().unwrap()],
+        ..Default::default()
+    };
+    let report = image::copy(&from, "app:v1", &to, "arm:v1", only_arm).unwrap();
+    assert_eq!(report.digest, arm64);
+    assert_eq!(report.referrers, 1);
 }
