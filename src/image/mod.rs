@@ -50,6 +50,7 @@ mod parallel;
 mod parse;
 mod progress;
 mod referrers_copy;
+mod referrers_layout;
 mod tag_index;
 mod transfer;
 
@@ -70,6 +71,7 @@ use crate::manifest::Platform;
 use graph::read_graph;
 use parse::parse_for;
 use referrers_copy::{Ends, carry};
+use referrers_layout::{pull_referrers, push_referrers};
 use transfer::{BlobSource, Stats, fetch_child, fetch_manifest, parallelism, send_image};
 pub use transfer::{DEFAULT_PARALLELISM, TransferReport};
 
@@ -85,6 +87,9 @@ pub struct PullOptions {
     /// The name the image gets in the layout's `index.json`; default: the tag, or none for a
     /// digest.
     pub name: Option<String>,
+    /// Also pull every referrer (signature, SBOM, ...) of the image and of each platform
+    /// manifest, recursively, listed in `index.json` without a name (as oras does).
+    pub referrers: bool,
 }
 
 /// Options of [`push`].
@@ -94,6 +99,10 @@ pub struct PushOptions {
     pub parallelism: usize,
     /// Called as blobs move.
     pub progress: Option<ProgressFn>,
+    /// Also push the layout's referrers of the image and of each platform manifest (the
+    /// manifests listed in `index.json` whose `subject` is one of them), recursively, by digest;
+    /// at a registry without the referrers API they are listed in the tag-schema index.
+    pub referrers: bool,
 }
 
 /// Options of [`copy`].
@@ -192,7 +201,20 @@ pub fn pull(
     let mut entry = graph.top.descriptor.clone();
     entry.size = graph.top.bytes.len() as u64;
     layout.add_manifest(&entry, name.as_deref())?;
-    Ok(stats.report(&graph))
+    let mut report = stats.report(&graph);
+    if options.referrers {
+        let subjects = subjects_of(&graph);
+        report.referrers = pull_referrers(client, repo, &layout, subjects, options.parallelism)?;
+    }
+    Ok(report)
+}
+
+/// The manifests of a transferred image whose referrers go along: the top one and the children.
+fn subjects_of(graph: &graph::Graph) -> Vec<crate::digest::Digest> {
+    std::iter::once(&graph.top)
+        .chain(graph.children.iter())
+        .map(|n| n.descriptor.digest.clone())
+        .collect()
 }
 
 /// Pushes the image named `name` in the OCI image layout at `dir` (or its only image, when `name`
@@ -231,14 +253,20 @@ pub fn push(
     let top = (root.clone(), layout.read_manifest_bytes(&root.digest)?);
     let graph = read_graph(top, &[], &|c| layout.read_manifest_bytes(&c.digest))?;
     let source = BlobSource::Layout(&layout);
-    send_image(
+    let mut report = send_image(
         &source,
         client,
         &t,
         &graph,
         options.parallelism,
         options.progress,
-    )
+    )?;
+    if options.referrers {
+        let subjects = subjects_of(&graph);
+        let target = t.repository();
+        report.referrers = push_referrers(&layout, client, target, subjects, options.parallelism)?;
+    }
+    Ok(report)
 }
 
 /// Copies an image from `source` (on `from`) to `target` (on `to`). Within one registry blobs are
@@ -295,10 +323,7 @@ pub fn copy(
         options.progress,
     )?;
     if options.referrers {
-        let subjects = std::iter::once(&graph.top)
-            .chain(graph.children.iter())
-            .map(|n| n.descriptor.digest.clone())
-            .collect();
+        let subjects = subjects_of(&graph);
         let ends = Ends {
             from,
             source: repository,

@@ -176,6 +176,10 @@ pub enum Command {
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
+        /// Also pull the referrers (signatures, SBOMs, ...) of the image and of each platform
+        /// manifest, recursively (listed in index.json without a name).
+        #[arg(long, short = 'r')]
+        referrers: bool,
     },
     /// Push an image from an OCI image layout directory (DIR or DIR:NAME).
     Push {
@@ -183,6 +187,10 @@ pub enum Command {
         dir: String,
         /// Where to: REPO:TAG, optionally after REGISTRY/.
         reference: String,
+        /// Also push the layout's referrers of the image and of each platform manifest,
+        /// recursively.
+        #[arg(long, short = 'r')]
+        referrers: bool,
     },
     /// Copy an image (mounts within a registry, streams across registries).
     Copy {

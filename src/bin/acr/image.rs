@@ -12,40 +12,56 @@ use crate::connect::client_and_ref;
 use crate::output;
 use crate::progress::with_bars;
 
-/// `pull`: an image (or only the platforms given) into the layout directory `dir`.
-pub fn pull(cli: &Cli, reference: &str, dir: &Path, platforms: &[String]) -> AnyResult<()> {
+/// `pull`: an image (or only the platforms given) into the layout directory `dir`, with its
+/// referrers when `referrers`.
+pub fn pull(
+    cli: &Cli,
+    reference: &str,
+    dir: &Path,
+    platforms: &[String],
+    referrers: bool,
+) -> AnyResult<()> {
     let (client, r) = client_and_ref(cli, reference)?;
     let platforms = parse_platforms(platforms)?;
     let report = with_bars(|progress| {
         let options = PullOptions {
             platforms,
             progress,
+            referrers,
             ..Default::default()
         };
         image::pull(&client, &r.to_string(), dir, options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs fetched, {} already there, {} bytes",
         report.blobs_transferred, report.blobs_skipped, report.bytes_transferred
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "pulled", &report, &detail)
 }
 
-/// `push`: the image of a layout (`DIR`, or `DIR:NAME` for a name in its index.json).
-pub fn push(cli: &Cli, dir: &str, reference: &str) -> AnyResult<()> {
+/// `push`: the image of a layout (`DIR`, or `DIR:NAME` for a name in its index.json), with its
+/// referrers in the layout when `referrers`.
+pub fn push(cli: &Cli, dir: &str, reference: &str, referrers: bool) -> AnyResult<()> {
     let (client, r) = client_and_ref(cli, reference)?;
     let (path, name) = split_layout(dir);
     let report = with_bars(|progress| {
         let options = PushOptions {
             progress,
+            referrers,
             ..Default::default()
         };
         image::push(&client, path, name, &r.to_string(), options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs uploaded, {} already there",
         report.blobs_transferred, report.blobs_skipped
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "pushed", &report, &detail)
 }
 

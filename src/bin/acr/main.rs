@@ -126,8 +126,13 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             reference,
             dir,
             platform,
-        } => image::pull(cli, reference, dir, platform),
-        Command::Push { dir, reference } => image::push(cli, dir, reference),
+            referrers,
+        } => image::pull(cli, reference, dir, platform, *referrers),
+        Command::Push {
+            dir,
+            reference,
+            referrers,
+        } => image::push(cli, dir, reference, *referrers),
         Command::Copy {
             source,
             destination,

@@ -195,6 +195,7 @@ fn progress_reports_add_up_to_the_bytes_moved() {
         progress: Some(Arc::new(move |p: &Progress| {
             sink.lock().unwrap().push(p.clone())
         })),
+        ..Default::default()
     };
     let report = image::push(&client, src.path(), None, "p/app:v1", options).unwrap();
     let events = events.lock().unwrap();

@@ -94,6 +94,33 @@ fn attach_copy_with_referrers_and_discover_show_the_same_tree_elsewhere() {
     assert_eq!(first["annotations"]["io.example.signer"], "alice");
     assert_eq!(first["referrers"], serde_json::json!([]));
 
+    // through an OCI layout: pull --referrers, push --referrers
+    let layout = dir.path().join("layout");
+    let pulled = Acr::new()
+        .registry(&src.url())
+        .args(["--json", "pull", "--referrers", "app:v1"])
+        .arg(layout.to_str().unwrap())
+        .run()
+        .success()
+        .json();
+    assert_eq!(pulled["referrers"], 2);
+    let pushed = Acr::new()
+        .registry(&dst.url())
+        .args(["--json", "push", "--referrers"])
+        .arg(format!("{}:v1", layout.display()))
+        .arg("layout/app:v1")
+        .run()
+        .success()
+        .json();
+    assert_eq!(pushed["referrers"], 2);
+    let from_layout = Acr::new()
+        .registry(&dst.url())
+        .args(["discover", "layout/app:v1", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(from_layout["referrers"], json_before["referrers"]);
+
     // the filter
     let only = Acr::new()
         .registry(&dst.url())

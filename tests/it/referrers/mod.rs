@@ -5,6 +5,7 @@
 
 #[cfg(feature = "cli")]
 mod cli;
+mod layout;
 mod mock_api;
 mod registry;
 mod tag_index;
