@@ -201,3 +201,31 @@ fn copy_from_the_tag_schema_to_a_registry_with_the_api_writes_no_tag_index() {
     assert_all([&heads, &put_image, &put_sig, &probe]);
     unexpected.assert();
 }
+
+#[test]
+fn discover_stops_at_a_listing_that_loops() {
+    // a hostile registry lists the subject among its referrer's referrers, and the referrer among
+    // its own: each manifest shows once, and the walk ends
+    let (mut server, unexpected) = strict_server();
+    let img = image_manifest();
+    let sig = artifact(&img.descriptor, SIG, b"sig");
+    let _served = serve(&mut server, &img, Some("v1"));
+    let mocks = [
+        referrers(&mut server, &img.descriptor, &[&sig.descriptor]),
+        referrers(
+            &mut server,
+            &sig.descriptor,
+            &[&img.descriptor, &sig.descriptor],
+        ),
+    ];
+    let tree = image::discover(&client(&server.url()), "app:v1", DiscoverOptions::default());
+    assert_eq!(
+        shape(&tree.unwrap()),
+        [
+            (0, img.descriptor.digest.clone(), None),
+            (1, sig.descriptor.digest.clone(), Some(SIG.to_string())),
+        ]
+    );
+    assert_all(&mocks);
+    unexpected.assert();
+}
