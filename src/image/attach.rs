@@ -3,6 +3,7 @@
 //! referrers API it also keeps the tag-schema index (`sha256-<hex>`) up to date.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use super::parse::parse_for;
 use super::tag_index;
 use crate::blob::UploadOptions;
 use crate::client::{Client, UploadManifestOptions};
-use crate::digest::Digest;
+use crate::digest::{Algorithm, Digest, DigestWriter};
 use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, ImageManifest, Manifest, media_type};
 
@@ -170,7 +171,17 @@ pub fn attach(client: &Client, subject: &str, referrer: &Referrer) -> Result<Att
             Content::Bytes(bytes) => {
                 blobs.upload_blob(repository, Cursor::new(bytes), bytes_options(bytes))?
             }
-            Content::File(path) => blobs.upload_file(repository, path, UploadOptions::default())?,
+            Content::File(path) => {
+                // hashed first, so a blob the registry has already is not sent again
+                let mut hashing = DigestWriter::new(std::io::sink(), Algorithm::Sha256);
+                std::io::copy(&mut File::open(path)?, &mut hashing)?;
+                let (_, digest, _) = hashing.finish();
+                let options = UploadOptions {
+                    expected_digest: Some(digest),
+                    ..Default::default()
+                };
+                blobs.upload_file(repository, path, options)?
+            }
         };
         let mut d = Descriptor::new(b.media_type.clone(), uploaded.digest, uploaded.size);
         if let Some(title) = &b.title {

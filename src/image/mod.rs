@@ -41,6 +41,12 @@
 //! `docker pull --platform` does); when several match, a new index listing just them is written,
 //! **whose digest differs from the source index's**. No match is an error naming the platforms
 //! available.
+//!
+//! ## Referrers
+//! [`attach`] pushes a signature, an SBOM or another artifact ([`Referrer`]) that refers to a
+//! manifest, keeping the tag-schema index (`sha256-<hex>`) on registries without the referrers
+//! API; [`discover`] lists the referrers as a tree; `referrers: true` in [`CopyOptions`],
+//! [`PullOptions`] and [`PushOptions`] carries them along with the image, digests unchanged.
 
 mod attach;
 mod discover;
