@@ -6,6 +6,7 @@
 //! | `v2.rs` | `/v2/{name}/manifests`: get, exists, upload, delete (every registry) |
 //! | `catalog.rs` | `/v2/_catalog` and `/v2/{name}/tags/list` (every registry) |
 //! | `referrers.rs` | `/v2/{name}/referrers/{digest}`, with the tag-schema fallback |
+//! | `referrers_api.rs` | whether a registry serves the referrers API |
 //! | `pager.rs` | [`Pager`](crate::Pager): listings as iterators, where a listing starts |
 //!
 //! Blobs are [`BlobClient`](crate::BlobClient)'s, which shares this client's pipeline and token
@@ -15,6 +16,7 @@ mod acr;
 mod catalog;
 pub mod pager;
 mod referrers;
+mod referrers_api;
 mod v2;
 
 // Everything public in the operation files (their options and answers) is part of the API; the

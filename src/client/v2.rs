@@ -53,6 +53,30 @@ pub struct ManifestResponse {
     /// registry's `Docker-Content-Digest`: the requested digest when fetched by digest, else
     /// the registry's, else the SHA-256 computed here.
     pub digest: Digest,
+    /// The registry's `ETag`, when it sent one: give it back as
+    /// [`UploadManifestOptions::if_match`] to replace this manifest only if nobody changed it.
+    pub etag: Option<String>,
+}
+
+/// Options of [`Client::upload_manifest_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadManifestOptions {
+    /// Sends `If-Match` with this value (an [`etag`](ManifestResponse::etag)): a registry that
+    /// supports conditional requests replaces the manifest only while it is unchanged, and answers
+    /// 412 otherwise ([`Error::status`] is `Some(412)`). Registries without them ignore it.
+    pub if_match: Option<String>,
+}
+
+/// What a registry answered to a manifest upload ([`Client::upload_manifest_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedManifest {
+    /// The manifest's digest, computed here and checked against the registry's.
+    pub digest: Digest,
+    /// The registry's `OCI-Subject` header: present when the manifest has a `subject` and the
+    /// registry indexes referrers itself (OCI 1.1 referrers API). When it is absent for a
+    /// manifest with a subject, the client keeps the `sha256-<hex>` tag index up to date.
+    pub subject: Option<Digest>,
 }
 
 impl ManifestResponse {
@@ -233,6 +257,7 @@ impl Client {
         let resp = self.pipeline.send(req)?.expect(&[200])?;
         let announced = registry_digest(&resp)?;
         let content_type = content_type(&resp);
+        let etag = resp.header("etag").map(|e| e.trim().to_string());
         let bytes = resp.bytes("manifest", MAX_MANIFEST_SIZE)?;
 
         if let Some(requested) = reference.digest() {
@@ -260,6 +285,7 @@ impl Client {
             bytes,
             media_type,
             digest,
+            etag,
         })
     }
 
@@ -360,6 +386,45 @@ impl Client {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest> {
+        let options = UploadManifestOptions::default();
+        self.upload_manifest_with(repository, reference, bytes, media_type, options)
+            .map(|u| u.digest)
+    }
+
+    /// [`upload_manifest`](Self::upload_manifest) with options (a conditional `If-Match`
+    /// upload), answering what the registry said: the digest and its `OCI-Subject` header.
+    ///
+    /// ```no_run
+    /// use azcontainerregistry::{Client, ClientOptions, Credential, media_type};
+    /// use azcontainerregistry::UploadManifestOptions;
+    /// let client = Client::new(
+    ///     "https://myregistry.azurecr.io",
+    ///     Credential::anonymous(),
+    ///     ClientOptions::default(),
+    /// )?;
+    /// let old = client.get_manifest("hello-world", "v1")?;
+    /// let bytes = std::fs::read("manifest.json")?;
+    /// let options = UploadManifestOptions {
+    ///     if_match: old.etag.clone(),
+    /// };
+    /// let answer = client.upload_manifest_with(
+    ///     "hello-world",
+    ///     "v1",
+    ///     &bytes,
+    ///     media_type::OCI_MANIFEST,
+    ///     options,
+    /// )?;
+    /// println!("{} (OCI-Subject: {:?})", answer.digest, answer.subject);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upload_manifest_with(
+        &self,
+        repository: &str,
+        reference: impl AsRef<str>,
+        bytes: &[u8],
+        media_type: &str,
+        options: UploadManifestOptions,
+    ) -> Result<UploadedManifest> {
         validate_repository(repository)?;
         let reference = TagOrDigest::parse(reference.as_ref())?;
         check_media_type(media_type)?;
@@ -383,10 +448,13 @@ impl Client {
             None => Digest::of(bytes),
         };
         let url = self.pipeline.url(&manifest_path(repository, &reference))?;
-        let req = Request::new(Method::PUT, url)
+        let mut req = Request::new(Method::PUT, url)
             .header("Content-Type", media_type.trim())
             .body(Body::Bytes(bytes))
             .scope(repository_scope(repository, "pull,push"));
+        if let Some(etag) = &options.if_match {
+            req = req.header("If-Match", etag.clone());
+        }
         let resp = self.pipeline.send(req)?.expect(&[201])?;
         if let Some(announced) = registry_digest(&resp)? {
             let ours = if announced.algorithm() == digest.algorithm() {
@@ -402,7 +470,11 @@ impl Client {
                 });
             }
         }
-        Ok(digest)
+        // a header that is no digest is no sign of referrers support: treated as absent
+        let subject = resp
+            .header("oci-subject")
+            .and_then(|s| Digest::parse(s.trim()).ok());
+        Ok(UploadedManifest { digest, subject })
     }
 
     /// Uploads a typed manifest: its [`to_bytes`](Manifest::to_bytes) with its

@@ -50,26 +50,44 @@
 //! refused) and checks each one's digest before sending it; [`pull`] keeps a blob already in the
 //! layout only when its bytes match its digest. Concurrent pulls into one layout keep each other's
 //! `index.json` entries.
+//! ## Referrers
+//! [`attach`] pushes a signature, an SBOM or another artifact ([`Referrer`]) that refers to a
+//! manifest, keeping the tag-schema index (`sha256-<hex>`) on registries without the referrers
+//! API; [`discover`] lists the referrers as a tree; `referrers: true` in [`CopyOptions`],
+//! [`PullOptions`] and [`PushOptions`] carries them along with the image, digests unchanged.
 
+mod attach;
+mod discover;
 mod graph;
 mod layout;
 mod limits;
 mod parallel;
+mod parse;
 mod progress;
+mod referrers_copy;
+mod referrers_layout;
+mod tag_index;
 mod transfer;
 
 use std::path::Path;
 
+pub use attach::{Attached, DEFAULT_BLOB_MEDIA_TYPE, Referrer, attach};
+pub use discover::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_REFERRERS, DiscoverOptions, ReferrerNode, ReferrerTree, discover,
+};
 pub use layout::{Layout, REF_NAME};
 pub use limits::ImageLimits;
 pub use progress::{Progress, ProgressFn, ProgressKind};
+pub use referrers_copy::{MAX_REFERRER_DEPTH, MAX_REFERRERS};
+pub use tag_index::referrers_tag;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
-use crate::http::Url;
+use crate::error::Result;
 use crate::manifest::Platform;
-use crate::reference::Reference;
 use graph::read_graph;
+use parse::parse_for;
+use referrers_copy::{Ends, carry};
+use referrers_layout::{pull_referrers, push_referrers};
 use transfer::{BlobSource, Stats, fetch_child, fetch_manifest, parallelism, send_image};
 pub use transfer::{DEFAULT_PARALLELISM, TransferReport};
 
@@ -87,6 +105,9 @@ pub struct PullOptions {
     pub name: Option<String>,
     /// How large an image may be ([`ImageLimits`]).
     pub limits: ImageLimits,
+    /// Also pull every referrer (signature, SBOM, ...) of the image and of each platform
+    /// manifest, recursively, listed in `index.json` without a name (as oras does).
+    pub referrers: bool,
 }
 
 /// Options of [`push`].
@@ -98,6 +119,10 @@ pub struct PushOptions {
     pub progress: Option<ProgressFn>,
     /// How large an image may be ([`ImageLimits`]).
     pub limits: ImageLimits,
+    /// Also push the layout's referrers of the image and of each platform manifest (the
+    /// manifests listed in `index.json` whose `subject` is one of them), recursively, by digest;
+    /// at a registry without the referrers API they are listed in the tag-schema index.
+    pub referrers: bool,
 }
 
 /// Options of [`copy`].
@@ -111,6 +136,10 @@ pub struct CopyOptions {
     pub progress: Option<ProgressFn>,
     /// How large an image may be ([`ImageLimits`]).
     pub limits: ImageLimits,
+    /// Also copy every referrer (signature, SBOM, attestation) of the image and of each
+    /// platform manifest, recursively, by digest; at a target without the referrers API they
+    /// are listed in the tag-schema index (`sha256-<hex>`). See [`copy`].
+    pub referrers: bool,
 }
 
 macro_rules! debug_options {
@@ -129,26 +158,6 @@ macro_rules! debug_options {
 debug_options!(PullOptions);
 debug_options!(PushOptions);
 debug_options!(CopyOptions);
-
-/// Parses a reference for `client`: a registry part, when present, must be the client's.
-fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
-    let r = Reference::parse(reference)?;
-    if let Some(host) = r.registry() {
-        let endpoint = Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
-        // compare origins: case, and an explicit default port (r.io:443), do not make another
-        // registry
-        let named = Url::parse(&format!("{}://{host}", endpoint.scheme()));
-        if named.map(|u| u.origin()) != Ok(endpoint.origin()) {
-            let ours = endpoint.host_str();
-            return Err(Error::invalid(
-                "reference",
-                reference,
-                format!("it names registry {host}, not {ours}"),
-            ));
-        }
-    }
-    Ok(r)
-}
 
 /// Pulls an image (manifest, config, layers; for an index its children too, or only the selected
 /// platforms) into the OCI image layout at `dir`, creating it if needed. Blobs already in the
@@ -219,7 +228,27 @@ pub fn pull(
     let mut entry = graph.top.descriptor.clone();
     entry.size = graph.top.bytes.len() as u64;
     layout.add_manifest(&entry, name.as_deref())?;
-    Ok(stats.report(&graph))
+    let mut report = stats.report(&graph);
+    if options.referrers {
+        let subjects = subjects_of(&graph);
+        report.referrers = pull_referrers(
+            client,
+            repo,
+            &layout,
+            subjects,
+            options.parallelism,
+            &options.limits,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The manifests of a transferred image whose referrers go along: the top one and the children.
+fn subjects_of(graph: &graph::Graph) -> Vec<crate::digest::Digest> {
+    std::iter::once(&graph.top)
+        .chain(graph.children.iter())
+        .map(|n| n.descriptor.digest.clone())
+        .collect()
 }
 
 /// Pushes the image named `name` in the OCI image layout at `dir` (or its only image, when `name`
@@ -260,14 +289,27 @@ pub fn push(
         layout.read_manifest_bytes(&c.digest)
     })?;
     let source = BlobSource::Layout(&layout);
-    send_image(
+    let mut report = send_image(
         &source,
         client,
         &t,
         &graph,
         options.parallelism,
         options.progress,
-    )
+    )?;
+    if options.referrers {
+        let subjects = subjects_of(&graph);
+        let target = t.repository();
+        report.referrers = push_referrers(
+            &layout,
+            client,
+            target,
+            subjects,
+            options.parallelism,
+            &options.limits,
+        )?;
+    }
+    Ok(report)
 }
 
 /// Copies an image from `source` (on `from`) to `target` (on `to`). Within one registry blobs are
@@ -315,12 +357,25 @@ pub fn copy(
         // within one registry a blob can be mounted across repositories: no bytes move
         mount: from.endpoint() == to.endpoint() && repository != t.repository(),
     };
-    send_image(
+    let mut report = send_image(
         &source,
         to,
         &t,
         &graph,
         options.parallelism,
         options.progress,
-    )
+    )?;
+    if options.referrers {
+        let subjects = subjects_of(&graph);
+        let ends = Ends {
+            from,
+            source: repository,
+            to,
+            target: t.repository(),
+            parallelism: options.parallelism,
+            limits: &options.limits,
+        };
+        report.referrers = carry(&ends, subjects)?;
+    }
+    Ok(report)
 }

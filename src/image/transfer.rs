@@ -35,6 +35,8 @@ pub struct TransferReport {
     pub blobs_skipped: usize,
     /// Bytes of the blobs transferred.
     pub bytes_transferred: u64,
+    /// Referrers copied along (`CopyOptions::referrers`).
+    pub referrers: usize,
 }
 
 /// Blob transfers at once: `n`, or the default for 0.
@@ -99,6 +101,7 @@ impl Stats {
             blobs_transferred: blobs,
             blobs_skipped: graph.blobs.len() - blobs,
             bytes_transferred: self.bytes.into_inner(),
+            referrers: 0,
         }
     }
 }

@@ -29,6 +29,8 @@
 //!   ACR recognised by behaviour, Azure AD credentials built by the caller.
 //! - `props`: property tests (proptest) of the parsers: references, digests, `Content-Range`,
 //!   timestamps, challenges, manifests.
+//! - `referrers`: supply-chain artifacts: attach, discover, copy with referrers; the tag schema on
+//!   the real registry, the referrers API on mocks, copies between them, the CLI commands.
 //! - `support`: the harness: real registry, token issuer, fault proxy, mock ACR, child processes.
 //!
 //! Run one area, one module or one test by name filter:
@@ -57,5 +59,6 @@ mod net;
 mod oci;
 mod props;
 mod purge;
+mod referrers;
 mod signin;
 mod support;

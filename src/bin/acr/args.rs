@@ -47,7 +47,8 @@ pub struct Cli {
     /// sign-in, and registries whose challenge names their own /oauth2/token).
     #[arg(long, value_enum, default_value_t = Api::Auto, global = true)]
     pub api: Api,
-    /// Print JSON: listings, show, set, referrers, delete-repo, push, pull and copy.
+    /// Print JSON: listings, show, set, referrers, discover, attach, delete-repo, push, pull and
+    /// copy.
     #[arg(long, global = true)]
     pub json: bool,
     /// Give up on a registry that does not answer after this long (e.g. 90s, 5m, 1h; plain
@@ -225,6 +226,10 @@ pub enum Command {
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
+        /// Also pull the referrers (signatures, SBOMs, ...) of the image and of each platform
+        /// manifest, recursively (listed in index.json without a name).
+        #[arg(long, short = 'r')]
+        referrers: bool,
     },
     /// Push an image from an OCI image layout directory (DIR or DIR:NAME).
     Push {
@@ -232,6 +237,10 @@ pub enum Command {
         dir: String,
         /// Where to: REPO:TAG, optionally after REGISTRY/.
         reference: String,
+        /// Also push the layout's referrers of the image and of each platform manifest,
+        /// recursively.
+        #[arg(long, short = 'r')]
+        referrers: bool,
     },
     /// Copy an image (mounts within a registry, streams across registries).
     Copy {
@@ -242,6 +251,35 @@ pub enum Command {
         /// Only this platform (os/arch[/variant]); repeatable.
         #[arg(long)]
         platform: Vec<String>,
+        /// Also copy the referrers (signatures, SBOMs, ...) of the image and of each platform
+        /// manifest, recursively, with the same digests.
+        #[arg(long, short = 'r')]
+        referrers: bool,
+    },
+    /// Attach an artifact (signature, SBOM, ...) to a manifest as a referrer.
+    Attach {
+        /// The manifest it refers to: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
+        reference: String,
+        /// The artifact's type, e.g. application/vnd.cncf.notary.signature.
+        #[arg(long)]
+        artifact_type: String,
+        /// A file to attach, FILE or FILE:MEDIATYPE (default application/octet-stream).
+        #[arg(value_name = "FILE[:MEDIATYPE]")]
+        files: Vec<String>,
+        /// An annotation of the artifact's manifest, KEY=VALUE; repeatable.
+        #[arg(long, short = 'a', value_name = "KEY=VALUE")]
+        annotation: Vec<String>,
+    },
+    /// Show the referrers of a manifest as a tree, recursively (referrers of referrers).
+    Discover {
+        /// The manifest: REPO:TAG or REPO@DIGEST, optionally after REGISTRY/.
+        reference: String,
+        /// Only referrers of this artifact type (at every level).
+        #[arg(long)]
+        artifact_type: Option<String>,
+        /// Levels followed (1: only the direct referrers).
+        #[arg(long, default_value_t = 8)]
+        depth: usize,
     },
     /// List the referrers (signatures, SBOMs, ...) of a manifest.
     Referrers {

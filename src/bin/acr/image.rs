@@ -12,45 +12,68 @@ use crate::connect::client_and_ref;
 use crate::output;
 use crate::progress::with_bars;
 
-/// `pull`: an image (or only the platforms given) into the layout directory `dir`.
-pub fn pull(cli: &Cli, reference: &str, dir: &Path, platforms: &[String]) -> AnyResult<()> {
+/// `pull`: an image (or only the platforms given) into the layout directory `dir`, with its
+/// referrers when `referrers`.
+pub fn pull(
+    cli: &Cli,
+    reference: &str,
+    dir: &Path,
+    platforms: &[String],
+    referrers: bool,
+) -> AnyResult<()> {
     let (client, r) = client_and_ref(cli, reference)?;
     let platforms = parse_platforms(platforms)?;
     let report = with_bars(|progress| {
         let options = PullOptions {
             platforms,
             progress,
+            referrers,
             ..Default::default()
         };
         image::pull(&client, &r.to_string(), dir, options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs fetched, {} already there, {} bytes",
         report.blobs_transferred, report.blobs_skipped, report.bytes_transferred
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "pulled", &report, &detail)
 }
 
-/// `push`: the image of a layout (`DIR`, or `DIR:NAME` for a name in its index.json).
-pub fn push(cli: &Cli, dir: &str, reference: &str) -> AnyResult<()> {
+/// `push`: the image of a layout (`DIR`, or `DIR:NAME` for a name in its index.json), with its
+/// referrers in the layout when `referrers`.
+pub fn push(cli: &Cli, dir: &str, reference: &str, referrers: bool) -> AnyResult<()> {
     let (client, r) = client_and_ref(cli, reference)?;
     let (path, name) = split_layout(dir);
     let report = with_bars(|progress| {
         let options = PushOptions {
             progress,
+            referrers,
             ..Default::default()
         };
         image::push(&client, path, name, &r.to_string(), options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs uploaded, {} already there",
         report.blobs_transferred, report.blobs_skipped
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "pushed", &report, &detail)
 }
 
-/// `copy`: an image (or only the platforms given) from `source` to `destination`.
-pub fn copy(cli: &Cli, source: &str, destination: &str, platforms: &[String]) -> AnyResult<()> {
+/// `copy`: an image (or only the platforms given) from `source` to `destination`, with its
+/// referrers when `referrers` (`--referrers`).
+pub fn copy(
+    cli: &Cli,
+    source: &str,
+    destination: &str,
+    platforms: &[String],
+    referrers: bool,
+) -> AnyResult<()> {
     let (from, s) = client_and_ref(cli, source)?;
     let (to, d) = client_and_ref(cli, destination)?;
     let platforms = parse_platforms(platforms)?;
@@ -58,15 +81,19 @@ pub fn copy(cli: &Cli, source: &str, destination: &str, platforms: &[String]) ->
         let options = CopyOptions {
             platforms,
             progress,
+            referrers,
             ..Default::default()
         };
         let (s, d) = (without_registry(&s), without_registry(&d));
         image::copy(&from, &s, &to, &d, options)
     })?;
-    let detail = format!(
+    let mut detail = format!(
         "{} blobs moved, {} mounted or already there",
         report.blobs_transferred, report.blobs_skipped
     );
+    if referrers {
+        detail.push_str(&format!(", {} referrers", report.referrers));
+    }
     print_report(cli, "copied", &report, &detail)
 }
 
@@ -88,6 +115,7 @@ fn print_report(cli: &Cli, verb: &str, report: &TransferReport, detail: &str) ->
         "blobsTransferred": report.blobs_transferred,
         "blobsSkipped": report.blobs_skipped,
         "bytesTransferred": report.bytes_transferred,
+        "referrers": report.referrers,
     });
     output::print(cli.json, &json, |_| output::line(&report.digest))?;
     output::note(format!("{verb} {} ({detail})", report.digest));

@@ -21,13 +21,14 @@
 //!
 //! Output, for scripts:
 //! - stdout carries the result only: names one per line (`repos`, `tags`, `manifests`), a digest
-//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`, `digest`), a manifest's exact bytes
-//!   (`manifest get`), a config blob's (`config`), a size (`blob exists`), `DIGEST ARTIFACT_TYPE`
-//!   lines (`referrers`), one `deleted ...`/`updated ...`/`mounted ...`/`tagged ...`/`signed in
-//!   ...`/`signed out ...` line, or readable `show` lines; `--json` turns listings,
-//!   `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field names; `tags --json`
-//!   lists tag objects with digests and times under the ACR API, names otherwise), and the
-//!   report of `push`, `pull` and `copy` into a JSON object.
+//!   (`blob put`, `manifest put`, `push`, `pull`, `copy`, `attach`, `digest`), a manifest's exact
+//!   bytes (`manifest get`), a config blob's (`config`), a size (`blob exists`), `DIGEST
+//!   ARTIFACT_TYPE` lines (`referrers`), a tree (`discover`), one `deleted ...`/`updated
+//!   ...`/`mounted ...`/`tagged ...`/`signed in ...`/`signed out ...` line, or readable `show`
+//!   lines; `--json` turns listings, `show`, `set`, `referrers`, `discover` and `delete-repo`
+//!   into JSON (the wire field names; `tags --json` lists tag objects with digests and times
+//!   under the ACR API, names otherwise), and the report of `push`, `pull`, `copy` and `attach`
+//!   into a JSON object.
 //! - Listings are printed page by page as they arrive (a failure on a later page leaves the
 //!   earlier ones printed). A closed stdout (`acr repos | head`) ends the command quietly, exit 0.
 //! - Text from a registry or an image is printed with control characters escaped (`output.rs`);
@@ -47,11 +48,13 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod attach;
 mod blob;
 mod connect;
 mod crane;
 mod credential;
 mod delete;
+mod discover;
 mod host;
 mod image;
 mod list;
@@ -153,13 +156,30 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             reference,
             dir,
             platform,
-        } => image::pull(cli, reference, dir, platform),
-        Command::Push { dir, reference } => image::push(cli, dir, reference),
+            referrers,
+        } => image::pull(cli, reference, dir, platform, *referrers),
+        Command::Push {
+            dir,
+            reference,
+            referrers,
+        } => image::push(cli, dir, reference, *referrers),
         Command::Copy {
             source,
             destination,
             platform,
-        } => image::copy(cli, source, destination, platform),
+            referrers,
+        } => image::copy(cli, source, destination, platform, *referrers),
+        Command::Attach {
+            reference,
+            artifact_type,
+            files,
+            annotation,
+        } => attach::attach(cli, reference, artifact_type, files, annotation),
+        Command::Discover {
+            reference,
+            artifact_type,
+            depth,
+        } => discover::discover(cli, reference, artifact_type.as_deref(), *depth),
         Command::Referrers {
             reference,
             artifact_type,
