@@ -1,5 +1,5 @@
-//! A shared, content-addressed cache of blobs on disk, for [`artifact::pull`](crate::artifact::pull)
-//! and the [build-script helper](crate::build).
+//! A shared, content-addressed cache of blobs on disk, for
+//! [`artifact::pull`](crate::artifact::pull) and the [build-script helper](crate::build).
 //!
 //! ```text
 //! ROOT/blobs/sha256/HEX          the blob, written once verified, read-only

@@ -32,6 +32,7 @@
 //! missing tool fails the test with the install command, it never skips.
 
 mod acr;
+mod artifact;
 #[cfg(feature = "azure")]
 mod azure_identity;
 mod behaviour;
