@@ -152,6 +152,46 @@ pub enum Command {
         #[arg(long)]
         artifact_type: Option<String>,
     },
+    /// Files as OCI artifacts, pushed and pulled the way oras does.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
+}
+
+/// The `artifact` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ArtifactCommand {
+    /// Push files and directories (FILE[:MEDIATYPE]) as one artifact; prints its digest.
+    Push {
+        reference: String,
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The manifest's artifactType (default application/vnd.unknown.artifact.v1).
+        #[arg(long)]
+        artifact_type: Option<String>,
+        /// A manifest annotation KEY=VALUE; repeatable.
+        #[arg(long = "annotation")]
+        annotations: Vec<String>,
+    },
+    /// Pull an artifact's files into a directory through the cache; prints its digest.
+    Pull {
+        reference: String,
+        /// The directory the files go to.
+        #[arg(long, short, default_value = ".")]
+        output: PathBuf,
+        /// Only layers of this media type; repeatable.
+        #[arg(long = "media-type")]
+        media_types: Vec<String>,
+        /// Send no request: serve everything from the cache.
+        #[arg(long)]
+        offline: bool,
+        /// The cache directory (default: $AZCR_CACHE_DIR, else
+        /// $XDG_CACHE_HOME/azcontainerregistry, else ~/.cache/azcontainerregistry).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+        /// Write straight to the output directory, without the cache.
+        #[arg(long, conflicts_with_all = ["offline", "cache_dir"])]
+        no_cache: bool,
+    },
 }
 
 impl Command {

@@ -23,6 +23,9 @@
 //!   ...`/`updated ...`/`mounted ...` line, or readable `show` lines; `--json` turns listings,
 //!   `show`, `set`, `referrers` and `delete-repo` into JSON (the wire field names; `tags --json`
 //!   lists tag objects with digests and times under the ACR API, names otherwise).
+//! - `artifact push` and `artifact pull` print the artifact's digest (`--json`: its layers or the
+//!   files written); `artifact pull` notes each file on stderr, and where an offline digest came
+//!   from.
 //! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
 //!   stderr is a terminal).
 //! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from
@@ -34,6 +37,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod artifact;
 mod blob;
 mod connect;
 mod credential;
@@ -117,6 +121,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             reference,
             artifact_type,
         } => referrers::referrers(cli, reference, artifact_type.as_deref()),
+        Command::Artifact(command) => artifact::run(cli, command),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,7 +19,11 @@ fn cached(cache: &Cache) -> PullOptions {
 }
 
 fn blob_gets(proxy: &CountingProxy) -> usize {
-    proxy.requests().iter().filter(|r| r.contains("/blobs/")).count()
+    proxy
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/blobs/"))
+        .count()
 }
 
 #[test]
@@ -32,28 +36,46 @@ fn a_cached_pull_sends_the_manifest_request_at_most_and_by_digest_nothing() {
     let cache = Cache::new(dir.path().join("cache"));
 
     let first = tempfile::tempdir().unwrap();
-    let r = artifact::pull(&client(&proxy.url()), "cached/x:v1", first.path(), cached(&cache))
-        .unwrap();
+    let r = artifact::pull(
+        &client(&proxy.url()),
+        "cached/x:v1",
+        first.path(),
+        cached(&cache),
+    )
+    .unwrap();
     assert!(!r.files[0].cached && !r.manifest_cached);
     assert_eq!(blob_gets(&proxy), 1, "{:?}", proxy.requests());
 
     // by tag: the manifest only
     proxy.reset();
     let second = tempfile::tempdir().unwrap();
-    let r = artifact::pull(&client(&proxy.url()), "cached/x:v1", second.path(), cached(&cache))
-        .unwrap();
+    let r = artifact::pull(
+        &client(&proxy.url()),
+        "cached/x:v1",
+        second.path(),
+        cached(&cache),
+    )
+    .unwrap();
     assert!(r.files[0].cached);
     let seen = proxy.requests();
     assert_eq!(seen.len(), 1, "{seen:?}");
-    assert!(seen[0].starts_with("GET /v2/cached/x/manifests/v1 "), "{seen:?}");
+    assert!(
+        seen[0].starts_with("GET /v2/cached/x/manifests/v1 "),
+        "{seen:?}"
+    );
     assert_eq!(fs::read(second.path().join("data.bin")).unwrap(), bytes);
 
     // by digest: nothing at all
     proxy.reset();
     let third = tempfile::tempdir().unwrap();
     let by_digest = format!("cached/x@{digest}");
-    let r = artifact::pull(&client(&proxy.url()), &by_digest, third.path(), cached(&cache))
-        .unwrap();
+    let r = artifact::pull(
+        &client(&proxy.url()),
+        &by_digest,
+        third.path(),
+        cached(&cache),
+    )
+    .unwrap();
     assert!(r.manifest_cached && r.files[0].cached);
     assert_eq!(proxy.requests(), Vec::<String>::new());
     assert_eq!(fs::read(third.path().join("data.bin")).unwrap(), bytes);
@@ -75,7 +97,10 @@ fn a_cached_pull_sends_the_manifest_request_at_most_and_by_digest_nothing() {
 #[test]
 fn several_processes_pulling_one_digest_fetch_it_once() {
     const CHILDREN: usize = 4;
-    if child::is_child(module_path!(), "several_processes_pulling_one_digest_fetch_it_once") {
+    if child::is_child(
+        module_path!(),
+        "several_processes_pulling_one_digest_fetch_it_once",
+    ) {
         let cache = Cache::new(child::var("ART_CACHE"));
         let out = tempfile::tempdir().unwrap();
         let client = client(&child::var("ART_URL"));
@@ -87,17 +112,25 @@ fn several_processes_pulling_one_digest_fetch_it_once() {
     }
     let reg = Registry::start();
     let proxy = CountingProxy::start(reg.host_port());
-    push_one(&client(&reg.url()), "shared/x:v1", "big.bin", &pseudo_random(4 << 20, 9));
+    push_one(
+        &client(&reg.url()),
+        "shared/x:v1",
+        "big.bin",
+        &pseudo_random(4 << 20, 9),
+    );
     let dir = tempfile::tempdir().unwrap();
     let cache_dir = dir.path().join("cache");
     let runs: Vec<_> = (0..CHILDREN)
         .map(|_| {
             let (url, cache_dir) = (proxy.url(), cache_dir.clone());
             std::thread::spawn(move || {
-                Child::new(module_path!(), "several_processes_pulling_one_digest_fetch_it_once")
-                    .env("ART_URL", url)
-                    .env("ART_CACHE", cache_dir)
-                    .run()
+                Child::new(
+                    module_path!(),
+                    "several_processes_pulling_one_digest_fetch_it_once",
+                )
+                .env("ART_URL", url)
+                .env("ART_CACHE", cache_dir)
+                .run()
             })
         })
         .collect();
@@ -112,7 +145,11 @@ fn several_processes_pulling_one_digest_fetch_it_once() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names.len(), 2, "the blob and the manifest, no temporary file: {names:?}");
+    assert_eq!(
+        names.len(),
+        2,
+        "the blob and the manifest, no temporary file: {names:?}"
+    );
 }
 
 #[test]
@@ -140,9 +177,18 @@ fn the_least_recently_used_blobs_are_evicted_past_the_limit() {
     assert!(pull("lru/a:v1").files[0].cached);
     std::thread::sleep(std::time::Duration::from_millis(20));
     let rc = pull("lru/c:v1");
-    assert!(cache.get(&layer(&ra), None).unwrap().is_some(), "a was used recently");
-    assert!(cache.get(&layer(&rb), None).unwrap().is_none(), "b was the least recently used");
-    assert!(cache.get(&layer(&rc), None).unwrap().is_some(), "c was just added");
+    assert!(
+        cache.get(&layer(&ra), None).unwrap().is_some(),
+        "a was used recently"
+    );
+    assert!(
+        cache.get(&layer(&rb), None).unwrap().is_none(),
+        "b was the least recently used"
+    );
+    assert!(
+        cache.get(&layer(&rc), None).unwrap().is_some(),
+        "c was just added"
+    );
     assert!(cache.size().unwrap() <= cache.max_size());
     // an evicted blob is fetched again
     assert!(!pull("lru/b:v1").files[0].cached);

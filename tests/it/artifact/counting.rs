@@ -19,8 +19,13 @@ pub struct CountingProxy {
 impl CountingProxy {
     pub fn start(target: String) -> CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("counting proxy: bind");
-        listener.set_nonblocking(true).expect("counting proxy: nonblocking");
-        let port = listener.local_addr().expect("counting proxy: address").port();
+        listener
+            .set_nonblocking(true)
+            .expect("counting proxy: nonblocking");
+        let port = listener
+            .local_addr()
+            .expect("counting proxy: address")
+            .port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {

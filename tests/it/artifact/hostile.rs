@@ -61,11 +61,17 @@ fn hostile_titles_are_refused_before_anything_is_written() {
     let client = client(&reg.url());
     let cases: &[(&str, &[(&str, &[u8], &[(&str, &str)])])] = &[
         ("abs", &[("/tmp/pwned-by-title", b"x", &[])]),
-        ("dotdot", &[("ok.txt", b"o", &[]), ("../escaped.txt", b"x", &[])]),
+        (
+            "dotdot",
+            &[("ok.txt", b"o", &[]), ("../escaped.txt", b"x", &[])],
+        ),
         ("deepdotdot", &[("a/../../escaped.txt", b"x", &[])]),
         ("backslash", &[("..\\escaped.txt", b"x", &[])]),
         ("dup", &[("same.txt", b"1", &[]), ("same.txt", b"2", &[])]),
-        ("dupdot", &[("same.txt", b"1", &[]), ("./same.txt", b"2", &[])]),
+        (
+            "dupdot",
+            &[("same.txt", b"1", &[]), ("./same.txt", b"2", &[])],
+        ),
         ("nested", &[("d", b"1", &[]), ("d/x", b"2", &[])]),
     ];
     for (name, layers) in cases {
@@ -81,7 +87,11 @@ fn hostile_titles_are_refused_before_anything_is_written() {
             };
             let e = artifact::pull(&client, &format!("{repo}:v1"), &out, options).unwrap_err();
             assert!(e.to_string().contains("title"), "{name}: {e}");
-            assert_eq!(tree(root.path()), Vec::<String>::new(), "{name}: nothing is written");
+            assert_eq!(
+                tree(root.path()),
+                Vec::<String>::new(),
+                "{name}: nothing is written"
+            );
         }
     }
     assert!(!Path::new("/tmp/pwned-by-title").exists());
@@ -131,15 +141,30 @@ fn a_packed_directory_cannot_climb_out() {
     let reg = Registry::start();
     let client = client(&reg.url());
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("dotdot", hostile_tar(&[(b"d/../../escaped", Regular, b"x", None)])),
-        ("absolute", hostile_tar(&[(b"/tmp/pwned-by-tar", Regular, b"x", None)])),
+        (
+            "dotdot",
+            hostile_tar(&[(b"d/../../escaped", Regular, b"x", None)]),
+        ),
+        (
+            "absolute",
+            hostile_tar(&[(b"/tmp/pwned-by-tar", Regular, b"x", None)]),
+        ),
         ("other root", hostile_tar(&[(b"e/x", Regular, b"x", None)])),
-        ("absolute link", hostile_tar(&[(b"d/l", Symlink, b"", Some("/etc"))])),
-        ("climbing link", hostile_tar(&[(b"d/l", Symlink, b"", Some("../.."))])),
+        (
+            "absolute link",
+            hostile_tar(&[(b"d/l", Symlink, b"", Some("/etc"))]),
+        ),
+        (
+            "climbing link",
+            hostile_tar(&[(b"d/l", Symlink, b"", Some("../.."))]),
+        ),
         ("device", hostile_tar(&[(b"d/dev", Block, b"", None)])),
         (
             "through a link",
-            hostile_tar(&[(b"d/l", Symlink, b"", Some(".")), (b"d/l/x", Regular, b"x", None)]),
+            hostile_tar(&[
+                (b"d/l", Symlink, b"", Some(".")),
+                (b"d/l/x", Regular, b"x", None),
+            ]),
         ),
     ];
     for (name, bytes) in cases {

@@ -3,6 +3,8 @@
 
 mod build_script;
 mod cache;
+#[cfg(feature = "cli")]
+mod cli;
 mod counting;
 mod hostile;
 mod offline;

@@ -50,13 +50,20 @@ fn offline_hits_send_nothing_and_misses_name_the_digest() {
     assert_eq!(fs::read(out.path().join("f.txt")).unwrap(), b"one");
 
     // misses: a digest never pulled, a tag never recorded
-    let e = artifact::pull(&client, &format!("off/x@{v2}"), out.path(), offline(&cache))
-        .unwrap_err();
+    let e =
+        artifact::pull(&client, &format!("off/x@{v2}"), out.path(), offline(&cache)).unwrap_err();
     assert!(matches!(e, Error::Offline(_)), "{e:?}");
     assert!(e.to_string().contains(v2.as_str()), "{e}");
     let e = artifact::pull(&client, "off/x:v2", out.path(), offline(&cache)).unwrap_err();
-    assert!(matches!(e, Error::Offline(_)) && e.to_string().contains("off/x:v2"), "{e}");
-    assert_eq!(proxy.requests(), Vec::<String>::new(), "offline sends nothing");
+    assert!(
+        matches!(e, Error::Offline(_)) && e.to_string().contains("off/x:v2"),
+        "{e}"
+    );
+    assert_eq!(
+        proxy.requests(),
+        Vec::<String>::new(),
+        "offline sends nothing"
+    );
 
     // the manifest cached, a blob gone: the error names the blob
     let layer = {
@@ -65,8 +72,8 @@ fn offline_hits_send_nothing_and_misses_name_the_digest() {
         r.files[0].descriptor.digest.clone()
     };
     fs::remove_file(cache.blob_path(&layer)).unwrap();
-    let e = artifact::pull(&client, &format!("off/x@{v1}"), out.path(), offline(&cache))
-        .unwrap_err();
+    let e =
+        artifact::pull(&client, &format!("off/x@{v1}"), out.path(), offline(&cache)).unwrap_err();
     assert!(e.to_string().contains(layer.as_str()), "{e}");
 
     // offline without a cache is refused

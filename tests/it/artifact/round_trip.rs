@@ -27,7 +27,10 @@ fn files_and_a_directory_round_trip_with_the_oras_layout() {
     );
     let files = [
         FileSpec::new(src.path().join("tool.bin")),
-        FileSpec::parse(&format!("{}:text/plain", src.path().join("notes.txt").display())),
+        FileSpec::parse(&format!(
+            "{}:text/plain",
+            src.path().join("notes.txt").display()
+        )),
         FileSpec::new(src.path().join("schemas")),
     ];
     let options = PushOptions {
@@ -43,7 +46,10 @@ fn files_and_a_directory_round_trip_with_the_oras_layout() {
     let Manifest::Image(m) = got.manifest().unwrap() else {
         panic!("an image manifest")
     };
-    assert_eq!(m.artifact_type.as_deref(), Some(artifact::DEFAULT_ARTIFACT_TYPE));
+    assert_eq!(
+        m.artifact_type.as_deref(),
+        Some(artifact::DEFAULT_ARTIFACT_TYPE)
+    );
     assert_eq!(m.config, Descriptor::empty());
     assert_eq!(
         m.config.digest.as_str(),
@@ -75,8 +81,14 @@ fn files_and_a_directory_round_trip_with_the_oras_layout() {
         assert!(report.files[2].unpacked);
         assert_eq!(fs::read(out.path().join("tool.bin")).unwrap(), big);
         assert_eq!(fs::read(out.path().join("notes.txt")).unwrap(), b"hello");
-        assert_eq!(fs::read(out.path().join("schemas/deep/b.json")).unwrap(), b"{\"b\":2}");
-        assert_eq!(fs::read(out.path().join("schemas/a.json")).unwrap(), b"{\"a\":1}");
+        assert_eq!(
+            fs::read(out.path().join("schemas/deep/b.json")).unwrap(),
+            b"{\"b\":2}"
+        );
+        assert_eq!(
+            fs::read(out.path().join("schemas/a.json")).unwrap(),
+            b"{\"a\":1}"
+        );
         let left: Vec<_> = fs::read_dir(out.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -95,7 +107,10 @@ fn selection_by_media_type_and_title_and_push_by_digest() {
     let reg = Registry::start();
     let client = client(&reg.url());
     let src = tempfile::tempdir().unwrap();
-    write_tree(src.path(), &[("a.txt", b"a"), ("b.json", b"b"), ("c.json", b"c")]);
+    write_tree(
+        src.path(),
+        &[("a.txt", b"a"), ("b.json", b"b"), ("c.json", b"c")],
+    );
     let files = [
         FileSpec::new(src.path().join("a.txt")).with_media_type("text/plain"),
         FileSpec::new(src.path().join("b.json")).with_media_type("application/json"),
