@@ -85,10 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The request lines a proxy saw.
+type Seen = Arc<Mutex<Vec<String>>>;
+
 /// A proxy on 127.0.0.1 forwarding to `target`, recording every request head's first line.
-fn counting_proxy(
-    target: &str,
-) -> Result<(String, Arc<Mutex<Vec<String>>>), Box<dyn std::error::Error>> {
+fn counting_proxy(target: &str) -> Result<(String, Seen), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let requests = Arc::new(Mutex::new(Vec::new()));

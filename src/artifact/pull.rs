@@ -284,8 +284,8 @@ fn select(layers: &[Descriptor], options: &PullOptions) -> Result<Vec<(String, D
             log::debug!("layer {} has no title: skipped", layer.digest);
             continue;
         };
-        let by_type = options.media_types.is_empty()
-            || options.media_types.iter().any(|m| *m == layer.media_type);
+        let by_type =
+            options.media_types.is_empty() || options.media_types.contains(&layer.media_type);
         let by_title = options.titles.is_empty() || options.titles.iter().any(|t| t == title);
         if by_type && by_title {
             out.push((title.to_string(), layer.clone()));

@@ -12,8 +12,14 @@ use azcontainerregistry::manifest::media_type;
 
 use crate::support::{Registry, client};
 
-/// Pushes a manifest whose layers are `(title, bytes, annotations)`; returns nothing.
-fn push_layers(reg: &Registry, repo: &str, layers: &[(&str, &[u8], &[(&str, &str)])]) {
+/// A layer to push: title, bytes, more annotations.
+type Layer<'a> = (&'a str, &'a [u8], &'a [(&'a str, &'a str)]);
+
+/// An archive entry: raw name bytes, type, data, link target.
+type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], Option<&'a str>);
+
+/// Pushes a manifest tagged `v1` whose layers are `layers`.
+fn push_layers(reg: &Registry, repo: &str, layers: &[Layer<'_>]) {
     let config = reg.push_blob(repo, b"{}");
     let mut descriptors = Vec::new();
     for (title, bytes, extra) in layers {
@@ -59,7 +65,7 @@ fn tree(dir: &Path) -> Vec<String> {
 fn hostile_titles_are_refused_before_anything_is_written() {
     let reg = Registry::start();
     let client = client(&reg.url());
-    let cases: &[(&str, &[(&str, &[u8], &[(&str, &str)])])] = &[
+    let cases: &[(&str, &[Layer<'_>])] = &[
         ("abs", &[("/tmp/pwned-by-title", b"x", &[])]),
         (
             "dotdot",
@@ -115,7 +121,7 @@ fn a_symbolic_link_on_the_way_is_not_followed() {
 }
 
 /// A gzip'd tar of `entries` (name bytes written raw, as an attacker would).
-fn hostile_tar(entries: &[(&[u8], tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
+fn hostile_tar(entries: &[RawEntry<'_>]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, kind, data, link) in entries {
         let mut h = tar::Header::new_gnu();
