@@ -160,7 +160,7 @@ pub enum Command {
 /// The `artifact` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ArtifactCommand {
-    /// Push files and directories (FILE[:MEDIATYPE]) as one artifact; prints its digest.
+    /// Push files and directories (FILE or FILE:MEDIATYPE) as one artifact; prints its digest.
     Push {
         reference: String,
         #[arg(required = true)]
