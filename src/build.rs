@@ -136,6 +136,7 @@ pub fn fetch_with(
         titles: options.titles,
         cache: Some(cache),
         offline,
+        progress: None,
     };
     let report = pull(&client, reference, out_dir, pull_options)?;
     if let Some(record) = &report.from_tag_record {

@@ -11,11 +11,12 @@ use crate::cache::{Cache, TagRecord};
 use crate::client::{Client, MAX_MANIFEST_SIZE};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::image::{ProgressFn, Tracker};
 use crate::manifest::{Descriptor, Manifest};
 use crate::reference::Reference;
 
 /// Options of [`pull`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct PullOptions {
     /// Only layers of these media types (empty: any).
     pub media_types: Vec<String>,
@@ -27,6 +28,21 @@ pub struct PullOptions {
     pub cache: Option<Cache>,
     /// Send no request: everything comes from the cache (see [`pull`]).
     pub offline: bool,
+    /// Called as blobs move (as for [`image::pull`](crate::image::pull)); a blob served from the
+    /// cache is reported skipped.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for PullOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullOptions")
+            .field("media_types", &self.media_types)
+            .field("titles", &self.titles)
+            .field("cache", &self.cache)
+            .field("offline", &self.offline)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 /// One file (or directory) [`pull`] wrote.
@@ -129,6 +145,8 @@ pub fn pull(
 
     let repo = r.repository();
     let blobs = client.blob_client();
+    let bytes_total = selected.iter().map(|(_, l)| l.size).sum();
+    let tracker = Tracker::new(options.progress.clone(), selected.len(), bytes_total);
     let mut files = Vec::new();
     for ((title, layer), rel) in selected.into_iter().zip(paths) {
         check_no_links(dir, &rel)?;
@@ -152,11 +170,11 @@ pub fn pull(
                         )));
                     }
                     None => {
+                        tracker.started(digest, size);
                         let (p, ran) = cache.insert_with(digest, Some(size), |file| {
-                            blobs
-                                .get_blob(repo, digest)?
-                                .with_expected_size(size)?
-                                .copy_to(file)
+                            let blob = blobs.get_blob(repo, digest)?;
+                            let mut stream = blob.with_expected_size(size)?;
+                            stream.copy_to(&mut tracker.writer(file, digest, size))
                         })?;
                         cached = !ran;
                         p
@@ -172,25 +190,30 @@ pub fn pull(
             None if unpacked => {
                 // verified whole first, then unpacked
                 let mut tmp = tempfile::tempfile_in(dir)?;
-                blobs
-                    .get_blob(repo, digest)?
-                    .with_expected_size(size)?
-                    .copy_to(&mut tmp)?;
+                tracker.started(digest, size);
+                let blob = blobs.get_blob(repo, digest)?;
+                let mut stream = blob.with_expected_size(size)?;
+                stream.copy_to(&mut tracker.writer(&mut tmp, digest, size))?;
                 use std::io::Seek;
                 tmp.rewind()?;
                 unpack(tmp, dir, &rel, tar_digest.as_ref())?;
                 false
             }
             None => {
+                tracker.started(digest, size);
                 atomic_file::write_with(&path, "pulled file", |file| {
-                    blobs
-                        .get_blob(repo, digest)?
-                        .with_expected_size(size)?
-                        .copy_to(file)
+                    let blob = blobs.get_blob(repo, digest)?;
+                    let mut stream = blob.with_expected_size(size)?;
+                    stream.copy_to(&mut tracker.writer(file, digest, size))
                 })?;
                 false
             }
         };
+        if cached {
+            tracker.skipped(digest, size);
+        } else {
+            tracker.finished(digest, size);
+        }
         files.push(PulledFile {
             title,
             path,

@@ -52,6 +52,8 @@ use std::path::Path;
 
 pub use layout::{Layout, REF_NAME};
 pub use progress::{Progress, ProgressFn, ProgressKind};
+// for artifact transfers, which report progress the same way
+pub(crate) use progress::Tracker;
 
 use crate::client::Client;
 use crate::error::{Error, Result};

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::AnyResult;
 use crate::args::{ArtifactCommand, Cli};
 use crate::connect::client_and_ref;
+use crate::progress::with_bars;
 
 /// Runs an `artifact` subcommand.
 pub fn run(cli: &Cli, command: &ArtifactCommand) -> AnyResult<()> {
@@ -87,7 +88,13 @@ fn push(
 
 fn pull(cli: &Cli, reference: &str, output: &Path, options: PullOptions) -> AnyResult<()> {
     let (client, r) = client_and_ref(cli, reference)?;
-    let report = artifact::pull(&client, &without_registry(&r), output, options)?;
+    let report = with_bars(|progress| {
+        let options = PullOptions {
+            progress,
+            ..options
+        };
+        artifact::pull(&client, &without_registry(&r), output, options)
+    })?;
     if let Some(record) = &report.from_tag_record {
         eprintln!(
             "offline: {r} taken as {}, the digest the cache last recorded for the tag",

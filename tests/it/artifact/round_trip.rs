@@ -185,3 +185,41 @@ fn a_corrupt_blob_is_refused_and_leaves_no_file() {
         assert!(left.is_empty(), "nothing is written: {left:?}");
     }
 }
+
+#[test]
+fn progress_reports_fetched_blobs_as_finished_and_cached_ones_as_skipped() {
+    use azcontainerregistry::image::{Progress, ProgressKind};
+    use std::sync::{Arc, Mutex};
+    let reg = Registry::start();
+    let client = client(&reg.url());
+    let bytes = pseudo_random(200_000, 11);
+    super::push_one(&client, "prog/x:v1", "f.bin", &bytes);
+    let cache = tempfile::tempdir().unwrap();
+    let pull = || {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let options = PullOptions {
+            cache: Some(Cache::new(cache.path())),
+            progress: Some(Arc::new(move |p: &Progress| {
+                sink.lock().unwrap().push(p.clone())
+            })),
+            ..Default::default()
+        };
+        let out = tempfile::tempdir().unwrap();
+        artifact::pull(&client, "prog/x:v1", out.path(), options).unwrap();
+        let seen = seen.lock().unwrap().clone();
+        seen
+    };
+    let first = pull();
+    assert_eq!(first.first().map(|p| p.kind), Some(ProgressKind::Started));
+    let last = first.last().unwrap();
+    assert_eq!(last.kind, ProgressKind::Finished);
+    assert_eq!(
+        (last.blobs_done, last.blobs_total, last.bytes_done),
+        (1, 1, 200_000)
+    );
+    assert!(first.iter().any(|p| p.kind == ProgressKind::Advanced));
+    let second = pull();
+    let kinds: Vec<_> = second.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [ProgressKind::Skipped]);
+}
