@@ -207,8 +207,7 @@ fn progress_reports_fetched_blobs_as_finished_and_cached_ones_as_skipped() {
         };
         let out = tempfile::tempdir().unwrap();
         artifact::pull(&client, "prog/x:v1", out.path(), options).unwrap();
-        let seen = seen.lock().unwrap().clone();
-        seen
+        seen.lock().unwrap().clone()
     };
     let first = pull();
     assert_eq!(first.first().map(|p| p.kind), Some(ProgressKind::Started));
