@@ -148,7 +148,10 @@ impl Cache {
         let path = self.blob_path(digest);
         match fs::metadata(&path) {
             Ok(m) if m.is_file() && size.is_none_or(|s| s == m.len()) => {
-                evict::touch(&self.root, digest)?;
+                // a cache on a read-only filesystem still serves; it just cannot order evictions
+                if let Err(e) = evict::touch(&self.root, digest) {
+                    log::debug!("cache: cannot record the use of {digest}: {e}");
+                }
                 Ok(Some(path))
             }
             Ok(_) => Ok(None),
@@ -200,7 +203,7 @@ impl Cache {
         if evict::total(&self.root)? > self.max_size {
             evict::evict(&self.root, self.max_size, Some(digest))?;
         }
-        let _ = written;
+        debug_assert!(size.is_none_or(|s| s == written));
         Ok((path, true))
     }
 
@@ -256,16 +259,19 @@ impl Cache {
                 "the path must name a file",
             )
         })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".{}.link", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        let _ = fs::remove_file(&tmp);
-        if fs::hard_link(&source, &tmp).is_ok() {
-            let renamed = fs::rename(&tmp, target);
-            // renaming a link over another link to the same file leaves both names (POSIX)
-            let _ = fs::remove_file(&tmp);
-            if renamed.is_ok() {
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        prefix.push(".");
+        // a fresh name beside the target (another is tried when taken), linked, renamed over it
+        let linked = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".link")
+            .make_in(&dir, |p| fs::hard_link(&source, p));
+        if let Ok(tmp) = linked {
+            let tmp = tmp.into_temp_path();
+            // renaming a link over another link to the same file leaves both names (POSIX): the
+            // temporary name goes when `tmp` drops, either way
+            if fs::rename(&tmp, target).is_ok() {
                 return Ok(Placed::HardLink);
             }
         }
