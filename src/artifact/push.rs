@@ -12,6 +12,7 @@ use crate::UploadOptions;
 use crate::client::Client;
 use crate::digest::{Algorithm, Digest, DigestWriter};
 use crate::error::{Error, Result};
+use crate::image::{ProgressFn, Tracker};
 use crate::manifest::{Descriptor, ImageManifest, Manifest, media_type};
 
 /// The artifact type [`push`] writes unless told another, as oras does.
@@ -84,12 +85,25 @@ impl FileSpec {
 }
 
 /// Options of [`push`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct PushOptions {
     /// The manifest's `artifactType`; default [`DEFAULT_ARTIFACT_TYPE`].
     pub artifact_type: Option<String>,
     /// The manifest's annotations.
     pub annotations: BTreeMap<String, String>,
+    /// Called as layers are sent (as for [`image::push`](crate::image::push)); a layer the
+    /// registry has is reported skipped.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for PushOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushOptions")
+            .field("artifact_type", &self.artifact_type)
+            .field("annotations", &self.annotations)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 /// What [`push`] pushed.
@@ -151,9 +165,8 @@ pub fn push(
         .collect::<Result<Vec<_>>>()?;
     safe_paths(titles.iter().map(String::as_str))?;
 
-    let blobs = client.blob_client();
-    let mut layers = Vec::new();
-    let mut skipped = 0;
+    // every file hashed (a directory packed) first: the progress totals need the sizes
+    let mut prepared = Vec::new();
     for (spec, title) in files.iter().zip(&titles) {
         let meta = std::fs::metadata(&spec.path).map_err(|e| {
             Error::Io(io::Error::new(
@@ -178,20 +191,34 @@ pub fn push(
             (file, digest, size, media_type::OCI_LAYER_TAR)
         };
         file.rewind()?;
-        let upload = UploadOptions {
-            expected_digest: Some(digest.clone()),
-            ..Default::default()
-        };
-        let sent = blobs.upload_blob_seekable(repo, file, upload)?;
-        if sent.skipped {
-            skipped += 1;
-        }
         let kind = spec
             .media_type
             .clone()
             .unwrap_or_else(|| default_type.to_string());
         let mut layer = Descriptor::new(kind, digest, size);
         layer.annotations = Some(annotations);
+        prepared.push((file, layer));
+    }
+
+    let blobs = client.blob_client();
+    let total = prepared.iter().map(|(_, l)| l.size).sum();
+    let tracker = Tracker::new(options.progress.clone(), prepared.len(), total);
+    let mut layers = Vec::new();
+    let mut skipped = 0;
+    for (file, layer) in prepared {
+        let (digest, size) = (&layer.digest, layer.size);
+        let upload = UploadOptions {
+            expected_digest: Some(digest.clone()),
+            ..Default::default()
+        };
+        tracker.started(digest, size);
+        let sent = blobs.upload_blob_seekable(repo, tracker.reader(file, digest, size), upload)?;
+        if sent.skipped {
+            skipped += 1;
+            tracker.skipped(digest, size);
+        } else {
+            tracker.finished(digest, size);
+        }
         layers.push(layer);
     }
     let empty = Descriptor::empty();

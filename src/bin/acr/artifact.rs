@@ -61,11 +61,14 @@ fn push(
         map.insert(k.to_string(), v.to_string());
     }
     let specs: Vec<FileSpec> = files.iter().map(|f| FileSpec::parse(f)).collect();
-    let options = PushOptions {
-        artifact_type,
-        annotations: map,
-    };
-    let report = artifact::push(&client, &without_registry(&r), &specs, options)?;
+    let report = with_bars(|progress| {
+        let options = PushOptions {
+            artifact_type,
+            annotations: map,
+            progress,
+        };
+        artifact::push(&client, &without_registry(&r), &specs, options)
+    })?;
     let layers = &report.manifest.layers;
     eprintln!(
         "pushed {} ({} layers, {} already there)",

@@ -36,6 +36,7 @@ fn files_and_a_directory_round_trip_with_the_oras_layout() {
     let options = PushOptions {
         artifact_type: None,
         annotations: [("org.example.k".to_string(), "v".to_string())].into(),
+        ..Default::default()
     };
     let pushed = artifact::push(&client, "tools/kit:v1", &files, options).unwrap();
 
@@ -187,7 +188,7 @@ fn a_corrupt_blob_is_refused_and_leaves_no_file() {
 }
 
 #[test]
-fn progress_reports_fetched_blobs_as_finished_and_cached_ones_as_skipped() {
+fn progress_reports_moved_blobs_as_finished_and_cached_or_present_ones_as_skipped() {
     use azcontainerregistry::image::{Progress, ProgressKind};
     use std::sync::{Arc, Mutex};
     let reg = Registry::start();
@@ -221,4 +222,25 @@ fn progress_reports_fetched_blobs_as_finished_and_cached_ones_as_skipped() {
     let second = pull();
     let kinds: Vec<_> = second.iter().map(|p| p.kind).collect();
     assert_eq!(kinds, [ProgressKind::Skipped]);
+
+    // push: the new layer sent, then (pushed again) skipped
+    let src = tempfile::tempdir().unwrap();
+    super::write_tree(src.path(), &[("g.bin", &bytes[..1000])]);
+    let push = || {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let options = PushOptions {
+            progress: Some(Arc::new(move |p: &Progress| {
+                sink.lock().unwrap().push(p.kind)
+            })),
+            ..Default::default()
+        };
+        let files = [FileSpec::new(src.path().join("g.bin"))];
+        artifact::push(&client, "prog/y:v1", &files, options).unwrap();
+        seen.lock().unwrap().clone()
+    };
+    let first = push();
+    assert_eq!(first.last(), Some(&ProgressKind::Finished), "{first:?}");
+    assert!(first.contains(&ProgressKind::Advanced), "{first:?}");
+    assert_eq!(push().last(), Some(&ProgressKind::Skipped));
 }
