@@ -184,3 +184,33 @@ fn a_packed_directory_cannot_climb_out() {
     }
     assert!(!Path::new("/tmp/pwned-by-tar").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_at_the_title_is_replaced_not_followed() {
+    let reg = Registry::start();
+    let client = client(&reg.url());
+    push_layers(&reg, "hostile/target", &[("f.txt", b"new", &[])]);
+    for cached in [false, true] {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        let secret = root.path().join("secret");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(&secret, b"keep").unwrap();
+        std::os::unix::fs::symlink(&secret, out.join("f.txt")).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let options = PullOptions {
+            cache: cached.then(|| Cache::new(cache.path())),
+            ..Default::default()
+        };
+        artifact::pull(&client, "hostile/target:v1", &out, options).unwrap();
+        assert_eq!(
+            fs::read(&secret).unwrap(),
+            b"keep",
+            "the link's target is untouched"
+        );
+        let meta = fs::symlink_metadata(out.join("f.txt")).unwrap();
+        assert!(meta.is_file(), "the link is replaced by the file");
+        assert_eq!(fs::read(out.join("f.txt")).unwrap(), b"new");
+    }
+}
