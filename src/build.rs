@@ -26,9 +26,10 @@
 //!   Azure registry (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`) the Azure default chain
 //!   (feature `azure`: environment, workload identity, managed identity, `az`), else anonymous;
 //! - the cache is [`Cache::from_env`] (`AZCR_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`);
-//! - `CARGO_NET_OFFLINE=true` (what `cargo --offline` and `net.offline` set) makes it offline: a
-//!   reference pinned by digest is served from the cache or fails naming the missing digest; one by
-//!   tag uses the digest the cache recorded for the tag, and says so with a `cargo:warning`.
+//! - `CARGO_NET_OFFLINE=true` in the environment (cargo's own offline switch, which build scripts
+//!   inherit; `cargo build --offline` alone does not pass it on) makes it offline: a reference
+//!   pinned by digest is served from the cache or fails naming the missing digest; one by tag uses
+//!   the digest the cache recorded for the tag, and says so with a `cargo:warning`.
 
 use std::path::{Path, PathBuf};
 
