@@ -1,6 +1,7 @@
 //! Files as artifacts (`artifact::push`/`pull`), the blob cache, offline pulls, the build-script
 //! helper, and interop with the `oras` Python package, against the real distribution registry.
 
+mod build_env;
 mod build_script;
 mod cache;
 #[cfg(feature = "cli")]
