@@ -144,6 +144,18 @@ pub fn pull(
     fs::create_dir_all(dir)?;
 
     let repo = r.repository();
+    if let (true, Some(cache)) = (options.offline, &options.cache) {
+        // every blob first: an offline miss leaves the output directory as it was
+        for (title, layer) in &selected {
+            if cache.get(&layer.digest, Some(layer.size))?.is_none() {
+                return Err(Error::Offline(format!(
+                    "blob {} ({title}) of {repo} is not in the cache at {}",
+                    layer.digest,
+                    cache.root().display()
+                )));
+            }
+        }
+    }
     let blobs = client.blob_client();
     let bytes_total = selected.iter().map(|(_, l)| l.size).sum();
     let tracker = Tracker::new(options.progress.clone(), selected.len(), bytes_total);

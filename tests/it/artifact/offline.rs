@@ -76,6 +76,27 @@ fn offline_hits_send_nothing_and_misses_name_the_digest() {
         artifact::pull(&client, &format!("off/x@{v1}"), out.path(), offline(&cache)).unwrap_err();
     assert!(e.to_string().contains(layer.as_str()), "{e}");
 
+    // two layers, the second missing: the miss is found before the first is written
+    let src = tempfile::tempdir().unwrap();
+    super::write_tree(src.path(), &[("a.txt", b"aa"), ("b.txt", b"bb")]);
+    let files = [
+        artifact::FileSpec::new(src.path().join("a.txt")),
+        artifact::FileSpec::new(src.path().join("b.txt")),
+    ];
+    let two = artifact::push(&client, "off/two:v1", &files, Default::default()).unwrap();
+    let online = PullOptions {
+        cache: Some(cache.clone()),
+        ..Default::default()
+    };
+    artifact::pull(&client, "off/two:v1", out.path(), online).unwrap();
+    fs::remove_file(cache.blob_path(&two.manifest.layers[1].digest)).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let pinned = format!("off/two@{}", two.digest);
+    let e = artifact::pull(&client, &pinned, fresh.path(), offline(&cache)).unwrap_err();
+    assert!(e.to_string().contains("b.txt"), "{e}");
+    let left: Vec<_> = fs::read_dir(fresh.path()).unwrap().collect();
+    assert!(left.is_empty(), "an offline miss writes nothing: {left:?}");
+
     // offline without a cache is refused
     let none = PullOptions {
         offline: true,
