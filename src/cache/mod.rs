@@ -347,4 +347,23 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 2, "no temporary link is left: {names:?}");
     }
+
+    #[test]
+    fn eviction_skips_a_blob_someone_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path()).with_max_size(1 << 20);
+        let old = Digest::of(b"old blob");
+        let new = Digest::of(b"new blob");
+        cache.insert_bytes(&old, b"old blob").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20)); // distinct modification times
+        cache.insert_bytes(&new, b"new blob").unwrap();
+        let limited = cache.clone().with_max_size(0);
+        let held = DigestLock::acquire(&cache.locks(), &old).unwrap();
+        let report = limited.evict().unwrap();
+        assert_eq!(report.removed, vec![new.clone()], "the held one is skipped");
+        drop(held);
+        let report = limited.evict().unwrap();
+        assert_eq!(report.removed, vec![old], "and goes once released");
+        assert_eq!(report.remaining, 0);
+    }
 }
