@@ -157,6 +157,11 @@ pub enum Error {
     /// The configuration of the client is unusable (bad endpoint, plain http without opt-in).
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// Offline (no request may be sent), and what a pull needs is not in the cache: the message
+    /// names the missing digest or tag.
+    #[error("offline: {0}")]
+    Offline(String),
 }
 
 impl Error {

@@ -30,10 +30,14 @@ mod pipeline;
 // Clients: one method per operation.
 pub mod blob;
 mod client;
-// Whole images.
+// Whole images; the blob cache; files as artifacts (through the cache).
+pub mod artifact;
+pub mod cache;
 pub mod image;
 // Retention: plan and purge old images.
 pub mod purge;
+// The build-script helper: artifacts for build.rs, signed in and cached.
+pub mod build;
 
 pub use blob::{
     BlobChunk, BlobClient, BlobReader, ContentRange, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,

@@ -80,6 +80,8 @@ pub use limits::ImageLimits;
 pub use progress::{Progress, ProgressFn, ProgressKind};
 pub use referrers_copy::{MAX_REFERRER_DEPTH, MAX_REFERRERS};
 pub use tag_index::referrers_tag;
+// for artifact transfers, which report progress the same way
+pub(crate) use progress::Tracker;
 
 use crate::client::Client;
 use crate::error::Result;

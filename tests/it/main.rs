@@ -7,6 +7,9 @@
 //!
 //! - `acr`: the ACR metadata API (`/acr/v1`, `/oauth2`) against a mock ACR: auth, repositories,
 //!   tags, manifests, input validation.
+//! - `artifact`: files as artifacts (`artifact::push`/`pull`), the blob cache (request counts,
+//!   processes sharing it, eviction), offline pulls, the `build::fetch` acceptance test (a fixture
+//!   crate built twice), `acr artifact`, interop with the `oras` Python package.
 //! - `azure_identity`: Azure AD sign-in through `azure_identity` on loopback fakes (feature
 //!   `azure`).
 //! - `behaviour`: the same operations against every real-registry set-up (no auth, Basic,
@@ -45,6 +48,7 @@
 //! missing tool fails the test with the install command, it never skips.
 
 mod acr;
+mod artifact;
 #[cfg(feature = "azure")]
 mod azure_identity;
 mod behaviour;

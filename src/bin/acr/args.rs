@@ -291,6 +291,9 @@ pub enum Command {
     },
     /// Delete old tags and untagged manifests (acr-cli's purge): prints the plan, then deletes.
     Purge(PurgeArgs),
+    /// Files as OCI artifacts, pushed and pulled the way oras does.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
 }
 
 /// The arguments of `purge`, with acr-cli's meanings.
@@ -326,6 +329,46 @@ pub struct PurgeArgs {
     /// Deletions at once (1 to 32).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
+}
+
+/// The `artifact` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ArtifactCommand {
+    /// Push files and directories (FILE or FILE:MEDIATYPE) as one artifact; prints its digest.
+    Push {
+        /// Where to push: REPO:TAG (or REGISTRY/REPO:TAG).
+        reference: String,
+        /// The files and directories, each FILE or FILE:MEDIATYPE.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The manifest's artifactType (default application/vnd.unknown.artifact.v1).
+        #[arg(long)]
+        artifact_type: Option<String>,
+        /// A manifest annotation KEY=VALUE; repeatable.
+        #[arg(long = "annotation")]
+        annotations: Vec<String>,
+    },
+    /// Pull an artifact's files into a directory through the cache; prints its digest.
+    Pull {
+        /// What to pull: REPO:TAG or REPO@DIGEST (or with REGISTRY/).
+        reference: String,
+        /// The directory the files go to.
+        #[arg(long, short, default_value = ".")]
+        output: PathBuf,
+        /// Only layers of this media type; repeatable.
+        #[arg(long = "media-type")]
+        media_types: Vec<String>,
+        /// Send no request: serve everything from the cache.
+        #[arg(long)]
+        offline: bool,
+        /// The cache directory (default: $AZCR_CACHE_DIR, else
+        /// $XDG_CACHE_HOME/azcontainerregistry, else ~/.cache/azcontainerregistry).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+        /// Write straight to the output directory, without the cache.
+        #[arg(long, conflicts_with_all = ["offline", "cache_dir"])]
+        no_cache: bool,
+    },
 }
 
 impl Command {

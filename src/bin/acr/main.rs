@@ -34,6 +34,9 @@
 //! - Text from a registry or an image is printed with control characters escaped (`output.rs`);
 //!   JSON stays exact.
 //! - Logs (`-v`, `--debug`, `RUST_LOG`) go to stderr, redacted (`logger.rs`).
+//! - `artifact push` and `artifact pull` print the artifact's digest (`--json`: its layers or the
+//!   files written); `artifact pull` notes each file on stderr, and where an offline digest came
+//!   from.
 //! - stderr carries notes (what a transfer did, where `--output` went) and progress bars (only when
 //!   stderr is a terminal).
 //! - An error is ONE stderr line starting `acr: error: `, exit status 1 (2 for usage errors, from
@@ -48,6 +51,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod artifact;
 mod attach;
 mod blob;
 mod connect;
@@ -185,6 +189,7 @@ fn run(cli: &Cli) -> AnyResult<ExitCode> {
             artifact_type,
         } => referrers::referrers(cli, reference, artifact_type.as_deref()),
         Command::Purge(args) => purge::purge(cli, args),
+        Command::Artifact(command) => artifact::run(cli, command),
     }?;
     Ok(ExitCode::SUCCESS)
 }
