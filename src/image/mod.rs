@@ -45,7 +45,8 @@
 //! ## Untrusted images and layouts
 //! Neither a registry's images nor a layout on disk are trusted. A child an index lists several
 //! times is fetched once; an image past its [`ImageLimits`] (entries of an index, bytes of
-//! manifests, distinct blobs) fails with [`Error::LimitExceeded`] before anything is written.
+//! manifests, distinct blobs) fails with [`Error::LimitExceeded`](crate::Error::LimitExceeded)
+//! before anything is written.
 //! [`push`] reads blobs only from regular files under the layout's `blobs/` (symbolic links are
 //! refused) and checks each one's digest before sending it; [`pull`] keeps a blob already in the
 //! layout only when its bytes match its digest. Concurrent pulls into one layout keep each other's
