@@ -171,11 +171,13 @@ impl AuthenticationClient {
     /// [`NULL_GUID`](crate::NULL_GUID).
     ///
     /// ```no_run
+    /// # #[cfg(feature = "azure")] {
     /// use azcontainerregistry::{AuthenticationClient, ClientOptions, Credential};
     /// let auth =
     ///     AuthenticationClient::new("https://myregistry.azurecr.io", ClientOptions::default())?;
     /// let refresh = auth.sign_in("myregistry.azurecr.io", &Credential::azure_default()?)?;
     /// # let _ = refresh;
+    /// # }
     /// # Ok::<(), azcontainerregistry::Error>(())
     /// ```
     ///

@@ -75,33 +75,19 @@ pub(super) fn read_graph(
             });
         }
         let selected: Vec<Descriptor> = if platforms.is_empty() {
-            let mut seen = HashSet::new();
-            index
-                .manifests
-                .iter()
-                .filter(|d| seen.insert(d.digest.clone()))
-                .cloned()
-                .collect()
+            index.manifests.clone()
         } else {
             select_platforms(index, platforms)?
         };
+        let mut walk = Walk {
+            limits,
+            fetch_child,
+            manifest_bytes: &mut manifest_bytes,
+            seen: HashSet::new(),
+            children: &mut children,
+        };
         for child in &selected {
-            // the index's word first: a child announced too large is not fetched at all
-            manifest_bytes.check(child.size)?;
-            let bytes = fetch_child(child)?;
-            manifest_bytes.add(bytes.len() as u64)?;
-            let manifest = Manifest::from_bytes(&child.media_type, &bytes)?;
-            if matches!(manifest, Manifest::Index(_)) {
-                return Err(Error::decode(
-                    "image index",
-                    "nested indexes are not supported",
-                ));
-            }
-            children.push(Node {
-                descriptor: child.clone(),
-                bytes,
-                manifest,
-            });
+            walk.visit(child, 1)?;
         }
         if !platforms.is_empty() {
             if children.len() == 1 {
@@ -145,6 +131,56 @@ pub(super) fn read_graph(
         children,
         blobs,
     })
+}
+
+/// The children of an index, read depth first: a nested index's own children come before it, so
+/// the list is in the order a registry accepts them (what an index names already there).
+struct Walk<'a> {
+    limits: &'a ImageLimits,
+    fetch_child: &'a dyn Fn(&Descriptor) -> Result<Vec<u8>>,
+    manifest_bytes: &'a mut Budget,
+    /// Digests already read: a manifest listed several times, at any level, is read once.
+    seen: HashSet<crate::digest::Digest>,
+    children: &'a mut Vec<Node>,
+}
+
+impl Walk<'_> {
+    /// Reads `child` (at `depth` levels below the top index) and, for an index, its children.
+    fn visit(&mut self, child: &Descriptor, depth: usize) -> Result<()> {
+        if !self.seen.insert(child.digest.clone()) {
+            return Ok(());
+        }
+        // the index's word first: a child announced too large is not fetched at all
+        self.manifest_bytes.check(child.size)?;
+        let bytes = (self.fetch_child)(child)?;
+        self.manifest_bytes.add(bytes.len() as u64)?;
+        let manifest = Manifest::from_bytes(&child.media_type, &bytes)?;
+        if let Manifest::Index(index) = &manifest {
+            if depth > self.limits.max_depth {
+                return Err(Error::LimitExceeded {
+                    what: "the levels of nested image indexes",
+                    limit: self.limits.max_depth as u64,
+                    option: "max_depth",
+                });
+            }
+            if index.manifests.len() > self.limits.max_children {
+                return Err(Error::LimitExceeded {
+                    what: "the entries of the image index",
+                    limit: self.limits.max_children as u64,
+                    option: "max_children",
+                });
+            }
+            for grandchild in &index.manifests {
+                self.visit(grandchild, depth + 1)?;
+            }
+        }
+        self.children.push(Node {
+            descriptor: child.clone(),
+            bytes,
+            manifest,
+        });
+        Ok(())
+    }
 }
 
 /// A running total that must stay within a limit.

@@ -4,11 +4,11 @@
 /// Safety limits of an image transfer ([`pull`](super::pull), [`push`](super::push),
 /// [`copy`](super::copy)). An image past one of them fails with
 /// [`Error::LimitExceeded`](crate::Error::LimitExceeded) before anything is written. Each
-/// manifest is also read up to 4 MiB, and nested indexes are refused (an index's children are
-/// image or artifact manifests).
+/// manifest is also read up to 4 MiB.
 ///
-/// An index that lists one child many times has it fetched (and held) once: children are
-/// deduplicated by digest before the limits are checked.
+/// An index may list indexes (nested indexes), up to `max_depth` levels. A manifest listed many
+/// times, at any level, is fetched (and held) once: children are deduplicated by digest before
+/// the limits are checked.
 ///
 /// ```
 /// use azcontainerregistry::image::{ImageLimits, PullOptions};
@@ -30,6 +30,9 @@ pub struct ImageLimits {
     pub max_manifest_bytes: u64,
     /// Distinct blobs (configs and layers) of one image. Default 16384.
     pub max_blobs: usize,
+    /// Levels of indexes below the top one (an index whose children are indexes is one level
+    /// deep). Default 4; 0 refuses nested indexes.
+    pub max_depth: usize,
 }
 
 impl Default for ImageLimits {
@@ -38,6 +41,7 @@ impl Default for ImageLimits {
             max_children: 1024,
             max_manifest_bytes: 64 * 1024 * 1024,
             max_blobs: 16 * 1024,
+            max_depth: 4,
         }
     }
 }

@@ -1,3 +1,4 @@
 mod hostile;
+mod nested;
 mod push_pull;
 mod skopeo;
