@@ -4,13 +4,14 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use super::pack::{CONTENT_DIGEST, UNPACK, unpack};
-use super::target::{parse_for, registry_key};
+use super::target::registry_key;
 use super::title::{check_no_links, safe_paths};
 use crate::atomic_file;
 use crate::cache::{Cache, TagRecord};
 use crate::client::{Client, MAX_MANIFEST_SIZE};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::image::parse_for;
 use crate::image::{ProgressFn, Tracker};
 use crate::manifest::{Descriptor, Manifest};
 use crate::reference::Reference;

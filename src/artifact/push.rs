@@ -6,12 +6,12 @@ use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 
 use super::pack::{CONTENT_DIGEST, UNPACK, pack_dir};
-use super::target::parse_for;
 use super::title::safe_paths;
 use crate::UploadOptions;
 use crate::client::Client;
 use crate::digest::{Algorithm, Digest, DigestWriter};
 use crate::error::{Error, Result};
+use crate::image::parse_for;
 use crate::image::{ProgressFn, Tracker};
 use crate::manifest::{Descriptor, ImageManifest, Manifest, media_type};
 

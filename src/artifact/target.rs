@@ -1,28 +1,9 @@
-//! References as the artifact functions take them: a registry part, when present, must be the
-//! client's; and the client's registry as the cache names it (`host[:port]`).
+//! The client's registry as the cache names it (`host[:port]`). (References are checked against
+//! the client by `image::parse_for`, shared with the image operations.)
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::reference::Reference;
-
-/// Parses `reference` for `client`.
-pub(crate) fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
-    let r = Reference::parse(reference)?;
-    if let Some(host) = r.registry() {
-        let endpoint = endpoint(client)?;
-        let named = Url::parse(&format!("{}://{host}", endpoint.scheme()));
-        if named.map(|u| u.origin()) != Ok(endpoint.origin()) {
-            let ours = endpoint.host_str();
-            return Err(Error::invalid(
-                "reference",
-                reference,
-                format!("it names registry {host}, not {ours}"),
-            ));
-        }
-    }
-    Ok(r)
-}
 
 fn endpoint(client: &Client) -> Result<Url> {
     Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))

@@ -88,7 +88,8 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::manifest::Platform;
 use graph::read_graph;
-use parse::parse_for;
+// also for artifact transfers, which take references the same way
+pub(crate) use parse::parse_for;
 use referrers_copy::{Ends, carry};
 use referrers_layout::{pull_referrers, push_referrers};
 use transfer::{BlobSource, Stats, fetch_child, fetch_manifest, parallelism, send_image};

@@ -1,4 +1,5 @@
-//! References given to the image operations, checked against the client they are used with.
+//! References given to the image and artifact operations, checked against the client they are
+//! used with.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -6,7 +7,7 @@ use crate::http::Url;
 use crate::reference::Reference;
 
 /// Parses a reference for `client`: a registry part, when present, must be the client's.
-pub(super) fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
+pub(crate) fn parse_for(client: &Client, reference: &str) -> Result<Reference> {
     let r = Reference::parse(reference)?;
     if let Some(host) = r.registry() {
         let endpoint = Url::parse(client.endpoint()).map_err(|e| Error::Config(e.to_string()))?;
