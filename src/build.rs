@@ -22,9 +22,12 @@
 //!
 //! - the reference names its registry: `https://HOST`, or `http://` for a loopback host
 //!   (`localhost`, `127.0.0.1`, `[::1]`);
-//! - it signs in with [`sign_in`]: `ACR_USERNAME`/`ACR_PASSWORD` when both are set, else for an
-//!   Azure registry (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`) the Azure default chain
-//!   (feature `azure`: environment, workload identity, managed identity, `az`), else anonymous;
+//! - it signs in with [`sign_in`], as `acr --auth auto` does: `ACR_USERNAME`/`ACR_PASSWORD` when
+//!   both are set, else the Docker and containers credentials for the registry (`DOCKER_CONFIG`,
+//!   `HOME`, `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`; credential helpers included), else for an
+//!   Azure registry ([`is_azure_registry_host`](crate::is_azure_registry_host)) the Azure default
+//!   chain (feature `azure`: environment, workload identity, managed identity, `az`), else
+//!   anonymous;
 //! - the cache is [`Cache::from_env`] (`AZCR_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`);
 //! - `CARGO_NET_OFFLINE=true` in the environment (cargo's own offline switch, which build scripts
 //!   inherit; `cargo build --offline` alone does not pass it on) makes it offline: a reference
@@ -194,14 +197,7 @@ pub fn sign_in(registry: &str) -> Credential {
 
 #[cfg(feature = "azure")]
 fn is_azure(registry: &str) -> bool {
-    let host = registry
-        .split(':')
-        .next()
-        .unwrap_or(registry)
-        .to_ascii_lowercase();
-    [".azurecr.io", ".azurecr.cn", ".azurecr.us"]
-        .iter()
-        .any(|s| host.ends_with(s))
+    crate::options::is_azure_registry_host(registry)
 }
 
 /// `http://` for a loopback registry, `https://` for every other.

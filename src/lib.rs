@@ -55,8 +55,12 @@ pub use manifest::{
     media_type,
 };
 pub use models::*;
-pub use options::{Api, Audience, ClientOptions, MinProgress, RetryOptions, Timeouts};
+pub use options::{
+    AZURE_REGISTRY_SUFFIXES, Api, Audience, ClientOptions, MinProgress, RetryOptions, Timeouts,
+    is_azure_registry_host,
+};
 pub use pager::{Page, Pager, Pages};
+pub use redact::is_secret_name;
 pub use reference::{Reference, TagOrDigest};
 /// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes
 /// one of its agents.

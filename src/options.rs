@@ -205,6 +205,39 @@ pub enum Api {
     Oci,
 }
 
+/// The host suffixes of Azure Container Registry login servers in every cloud: public, China,
+/// US Government, and the air-gapped US Nat and US Sec clouds. An Azure AD token is sent only to
+/// these hosts unless the caller lists more in [`ClientOptions::azure_ad_hosts`].
+pub const AZURE_REGISTRY_SUFFIXES: &[&str] = &[
+    ".azurecr.io",
+    ".azurecr.cn",
+    ".azurecr.us",
+    ".azurecr.eaglex.ic.gov",
+    ".azurecr.microsoft.scloud",
+];
+
+/// Whether `host` (a host name, `host:port` or a URL) is an Azure Container Registry login
+/// server by its name ([`AZURE_REGISTRY_SUFFIXES`]). A custom domain is not: see
+/// [`Client::is_acr`](crate::Client::is_acr) for ACR recognised by its behaviour.
+///
+/// ```
+/// use azcontainerregistry::is_azure_registry_host;
+/// assert!(is_azure_registry_host("myregistry.azurecr.io"));
+/// assert!(is_azure_registry_host("https://MyRegistry.azurecr.cn:443/v2/"));
+/// assert!(!is_azure_registry_host("azurecr.io.example.com"));
+/// ```
+pub fn is_azure_registry_host(host: &str) -> bool {
+    let rest = host.split_once("://").map_or(host, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let name = match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    AZURE_REGISTRY_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
 /// Options shared by [`Client`](crate::Client), [`BlobClient`](crate::BlobClient) and
 /// [`AuthenticationClient`](crate::AuthenticationClient).
 ///

@@ -5,16 +5,39 @@
 //! query parameters that carry secrets (SAS and presigned-URL signatures, upload state, tokens,
 //! passwords, codes) become `REDACTED`; everything else is kept as it was written.
 
-/// Query parameters whose values are secrets.
-fn is_secret_param(name: &str) -> bool {
+/// Whether a query parameter, JSON field or header named `name` holds a secret: signatures
+/// (SAS, presigned URLs), upload state, codes, and anything naming a token, secret, password,
+/// credential, authorization, cookie, assertion or API key. The one list the crate and the `acr`
+/// logger share; a program that installs its own logger can use it to redact what dependencies
+/// print.
+///
+/// ```
+/// use azcontainerregistry::is_secret_name;
+/// assert!(is_secret_name("X-Amz-Signature") && is_secret_name("access_token"));
+/// assert!(!is_secret_name("digest"));
+/// ```
+pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     matches!(
         n.as_str(),
         "sig" | "signature" | "_state" | "code" | "x-amz-signature" | "x-goog-signature"
-    ) || n.contains("token")
-        || n.contains("secret")
-        || n.contains("password")
-        || n.contains("credential")
+    ) || [
+        "token",
+        "secret",
+        "password",
+        "credential",
+        "authorization",
+        "cookie",
+        "assertion",
+        "api-key",
+        "apikey",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
+fn is_secret_param(name: &str) -> bool {
+    is_secret_name(name)
 }
 
 /// Percent-decodes a query key (`+` is a space), for comparing parameter names.

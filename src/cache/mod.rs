@@ -146,7 +146,8 @@ impl Cache {
     /// The blob's path when it is in the cache (with `size`, when given), recording the use.
     pub fn get(&self, digest: &Digest, size: Option<u64>) -> Result<Option<PathBuf>> {
         let path = self.blob_path(digest);
-        match fs::metadata(&path) {
+        // a symbolic link planted in the cache is not a cached blob
+        match fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() && size.is_none_or(|s| s == m.len()) => {
                 // a cache on a read-only filesystem still serves; it just cannot order evictions
                 if let Err(e) = evict::touch(&self.root, digest) {

@@ -63,12 +63,22 @@ pub(crate) fn write(path: &Path, digest: &Digest) -> Result<()> {
     atomic_file::write_bytes(path, "tag record", format!("{digest}\n").as_bytes())
 }
 
+/// The most of a tag record read (a digest and a line break fit many times over).
+const TAG_RECORD_LIMIT: u64 = 1024;
+
 pub(crate) fn read(path: &Path) -> Result<Option<TagRecord>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    // a record is one digest: read a bounded prefix of a regular file only (never a FIFO)
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
-    };
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(path)?, TAG_RECORD_LIMIT),
+        &mut text,
+    )?;
     let digest = Digest::parse(text.trim())?;
     let recorded = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     Ok(Some(TagRecord { digest, recorded }))

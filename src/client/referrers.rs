@@ -25,7 +25,14 @@ pub struct ListReferrersOptions {
     /// [`DEFAULT_MAX_PAGES`](crate::pager::DEFAULT_MAX_PAGES) (10,000). A next link back to a page
     /// already fetched stops it at once, whatever the bound.
     pub max_pages: Option<u32>,
+    /// Referrers collected at most before the listing stops with [`Error::Redirect`]; `None` is
+    /// [`DEFAULT_MAX_REFERRERS`] (100,000): the listing is held in memory, so its size is bounded
+    /// by count as well as by pages.
+    pub max_referrers: Option<usize>,
 }
+
+/// The default bound of [`ListReferrersOptions::max_referrers`].
+pub const DEFAULT_MAX_REFERRERS: usize = 100_000;
 
 impl Client {
     /// The referrers of the manifest `digest` in `repository`, optionally only those of
@@ -88,6 +95,7 @@ impl Client {
     ) -> Result<Vec<Descriptor>> {
         let artifact_type = options.artifact_type.as_deref();
         let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
+        let max_referrers = options.max_referrers.unwrap_or(DEFAULT_MAX_REFERRERS);
         if max_pages == 0 {
             return Err(Error::invalid(
                 "max_pages",
@@ -130,6 +138,14 @@ impl Client {
                     let next = link::next_link(resp.header("link"), self.pipeline.endpoint())?;
                     let index: ImageIndex = resp.json("referrers index", INDEX_LIMIT)?;
                     out.extend(keep(index.manifests, artifact_type, filtered));
+                    if out.len() > max_referrers {
+                        return Err(Error::Redirect {
+                            what: "referrers listing",
+                            url: redact::url(self.pipeline.endpoint().as_str()),
+                            reason: "it holds more referrers than the bound (max_referrers in the \
+                                     list options)",
+                        });
+                    }
                     match next {
                         Some(n) => url = n,
                         None => return Ok(out),

@@ -7,20 +7,9 @@ use std::time::SystemTime;
 use super::{Credential, Kind, Secret};
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Transport, Url, form_urlencode};
-use crate::options::{Audience, ClientOptions};
+use crate::options::{AZURE_REGISTRY_SUFFIXES, Audience, ClientOptions, is_azure_registry_host};
 
 pub(crate) const API_VERSION: &str = "2021-07-01";
-
-/// The domains of Azure registries in every cloud (public, China, US Government, and the
-/// air-gapped US Nat and US Sec clouds): an Azure AD token is sent only there unless the caller
-/// lists more hosts in `ClientOptions::azure_ad_hosts`.
-pub(crate) const AZURE_REGISTRY_SUFFIXES: &[&str] = &[
-    ".azurecr.io",
-    ".azurecr.cn",
-    ".azurecr.us",
-    ".azurecr.eaglex.ic.gov",
-    ".azurecr.microsoft.scloud",
-];
 
 /// `Ok` when an Azure AD token may be sent to `endpoint`: an Azure registry domain, or a host
 /// the caller listed (`name` exactly, `.suffix` for subdomains).
@@ -29,7 +18,7 @@ pub(crate) fn check_azure_ad_host(endpoint: &Url, extra: &[String]) -> Result<()
         .host_str()
         .trim_end_matches('.')
         .to_ascii_lowercase();
-    let azure = AZURE_REGISTRY_SUFFIXES.iter().any(|s| host.ends_with(s));
+    let azure = is_azure_registry_host(&host);
     let listed = extra.iter().any(|entry| {
         let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
         match entry.strip_prefix('*').unwrap_or(&entry) {

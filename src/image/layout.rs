@@ -109,10 +109,11 @@ impl Layout {
             .join(digest.hex())
     }
 
-    /// True when the blob is present (with `size` bytes, when given). Its content is not read:
-    /// see [`has_verified_blob`](Self::has_verified_blob).
+    /// True when the blob is present as a regular file (with `size` bytes, when given; a
+    /// symbolic link does not count). Its content is not read: see
+    /// [`has_verified_blob`](Self::has_verified_blob).
     pub fn has_blob(&self, digest: &Digest, size: Option<u64>) -> bool {
-        match fs::metadata(self.blob_path(digest)) {
+        match fs::symlink_metadata(self.blob_path(digest)) {
             Ok(m) => m.is_file() && size.is_none_or(|s| s == m.len()),
             Err(_) => false,
         }

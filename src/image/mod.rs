@@ -51,6 +51,7 @@
 //! refused) and checks each one's digest before sending it; [`pull`] keeps a blob already in the
 //! layout only when its bytes match its digest. Concurrent pulls into one layout keep each other's
 //! `index.json` entries.
+//!
 //! ## Referrers
 //! [`attach`] pushes a signature, an SBOM or another artifact ([`Referrer`]) that refers to a
 //! manifest, keeping the tag-schema index (`sha256-<hex>`) on registries without the referrers
@@ -154,6 +155,7 @@ macro_rules! debug_options {
                     .field("parallelism", &self.parallelism)
                     .field("progress", &self.progress.is_some())
                     .field("limits", &self.limits)
+                    .field("referrers", &self.referrers)
                     .finish_non_exhaustive()
             }
         }

@@ -42,10 +42,7 @@ struct Inner {
 
 /// Whether `host` is an Azure Container Registry login server by name.
 fn is_azure_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.');
-    [".azurecr.io", ".azurecr.cn", ".azurecr.us"]
-        .iter()
-        .any(|s| host.ends_with(s))
+    crate::options::is_azure_registry_host(host)
 }
 
 fn is_redirect(status: u16) -> bool {

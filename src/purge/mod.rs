@@ -101,7 +101,11 @@ pub fn plan(client: &Client, policy: &RetentionPolicy) -> Result<Plan> {
             "a purge needs at least one REPO:TAG filter (e.g. 'hello-world:.*')",
         ));
     }
-    let api = policy.registry.resolve(client.endpoint());
+    let api = match policy.registry {
+        RegistryKind::Auto if client.is_acr()? => RegistryKind::Acr,
+        RegistryKind::Auto => RegistryKind::Oci,
+        kind => kind,
+    };
     let acr = api == RegistryKind::Acr;
     let mut notices = Vec::new();
     if !acr && policy.untagged != Untagged::Skip {

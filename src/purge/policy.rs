@@ -111,8 +111,8 @@ pub enum Untagged {
 /// Which API the registry is read and purged through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RegistryKind {
-    /// ACR's for `*.azurecr.io`, `*.azurecr.cn` and `*.azurecr.us` endpoints, the OCI one
-    /// elsewhere.
+    /// ACR's when the registry is ACR ([`Client::is_acr`](crate::Client::is_acr): by host name,
+    /// Azure AD sign-in or the registry's challenge), the OCI one elsewhere.
     #[default]
     Auto,
     /// Azure Container Registry's `/acr/v1`: times, locks, a manifest listing, tag deletion.
@@ -123,18 +123,13 @@ pub enum RegistryKind {
 }
 
 impl RegistryKind {
-    /// `Acr` or `Oci` for a client's endpoint (resolving `Auto`).
+    /// `Acr` or `Oci` for a client's endpoint, resolving `Auto` by the host name only (`plan`
+    /// resolves it with [`Client::is_acr`](crate::Client::is_acr), which also recognises custom
+    /// domains).
     pub fn resolve(self, endpoint: &str) -> RegistryKind {
         match self {
             RegistryKind::Auto => {
-                let host = endpoint.split("://").nth(1).unwrap_or(endpoint);
-                let host = host
-                    .split(['/', ':'])
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let azure = [".azurecr.io", ".azurecr.cn", ".azurecr.us"];
-                if azure.iter().any(|s| host.ends_with(s)) {
+                if crate::options::is_azure_registry_host(endpoint) {
                     RegistryKind::Acr
                 } else {
                     RegistryKind::Oci

@@ -40,15 +40,16 @@ pub struct Cli {
     /// Read the password or token from stdin (one line).
     #[arg(long, global = true, conflicts_with = "password")]
     pub password_stdin: bool,
-    /// Azure AD audience (default https://containerregistry.azure.net).
+    /// Azure AD audience (default: from the host; https://containerregistry.azure.net, or the
+    /// cloud of a *.azurecr.cn or *.azurecr.us registry).
     #[arg(long, global = true)]
     pub audience: Option<String>,
     /// Which API: ACR's /acr/v1 or the OCI /v2 one (auto: ACR for *.azurecr.* hosts, Azure AD
     /// sign-in, and registries whose challenge names their own /oauth2/token).
     #[arg(long, value_enum, default_value_t = Api::Auto, global = true)]
     pub api: Api,
-    /// Print JSON: listings, show, set, referrers, discover, attach, delete-repo, push, pull and
-    /// copy.
+    /// Print JSON: listings, show, set, referrers, discover, attach, delete-repo, push, pull,
+    /// copy, purge and artifact.
     #[arg(long, global = true)]
     pub json: bool,
     /// Give up on a registry that does not answer after this long (e.g. 90s, 5m, 1h; plain
@@ -62,7 +63,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub plain_http: bool,
     /// Also send Azure AD tokens to this host (a custom domain of an Azure registry; repeatable;
-    /// .example.com for its subdomains). Without it they go only to *.azurecr.* hosts.
+    /// .example.com for its subdomains). Without it they go only to Azure registry hosts
+    /// (*.azurecr.io, .cn, .us and the air-gapped clouds').
     #[arg(long = "azure-ad-host", value_name = "HOST", global = true)]
     pub azure_ad_hosts: Vec<String>,
     /// Log more on stderr: -v info, -vv debug, -vvv trace (secrets are redacted).
@@ -141,15 +143,25 @@ pub enum Command {
     Catalog {
         /// The registry (default: --registry).
         registry: Option<String>,
+        /// Names per request (the registry may send fewer).
         #[arg(long)]
         page_size: Option<u32>,
     },
     /// Print the digest of a manifest (REPO:TAG).
-    Digest { reference: String },
+    Digest {
+        /// The manifest: REPO:TAG or REPO@DIGEST.
+        reference: String,
+    },
     /// Tag a manifest with another tag in its repository (no blob is copied).
-    Tag { reference: String, tag: String },
+    Tag {
+        /// The manifest: REPO:TAG or REPO@DIGEST.
+        reference: String,
+        /// The new tag, in the same repository.
+        tag: String,
+    },
     /// Print an image's config blob.
     Config {
+        /// The image: REPO:TAG or REPO@DIGEST.
         reference: String,
         /// The platform to pick from an index (os/arch[/variant]; default linux/amd64).
         #[arg(long)]

@@ -1,11 +1,9 @@
 //! Registry URLs and hosts: the scheme a bare `host[:port]` gets, and what an Azure registry is.
 
-/// Whether the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`).
+/// Whether the registry is an Azure one by its name (`*.azurecr.io`, `.cn`, `.us` and the
+/// air-gapped clouds' suffixes).
 pub fn is_azure_host(registry: &str) -> bool {
-    let host = url_host(registry);
-    [".azurecr.io", ".azurecr.cn", ".azurecr.us"]
-        .iter()
-        .any(|s| host.ends_with(s))
+    azcontainerregistry::is_azure_registry_host(registry)
 }
 
 /// A registry URL; a bare `host[:port]` gets `http://` on loopback or with `plain_http`

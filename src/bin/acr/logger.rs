@@ -102,25 +102,9 @@ fn parse(spec: &str) -> Vec<(String, LevelFilter)> {
         .collect()
 }
 
-/// Whether a parameter, field or header named `name` holds a secret.
+/// Whether a parameter, field or header named `name` holds a secret: the library's list.
 fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "sig" | "signature" | "_state" | "code" | "x-amz-signature" | "x-goog-signature"
-    ) || [
-        "token",
-        "secret",
-        "password",
-        "credential",
-        "authorization",
-        "cookie",
-        "assertion",
-        "api-key",
-        "apikey",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    azcontainerregistry::is_secret_name(name)
 }
 
 /// Characters of a parameter or field name.

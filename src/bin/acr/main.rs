@@ -15,7 +15,8 @@
 //! `ACR_USERNAME`/`ACR_PASSWORD`, `--password-stdin`); else the credentials `docker login`,
 //! `podman login`, `az acr login` or `acr login` stored for the registry (Docker's `config.json`,
 //! the containers `auth.json`, their credential helpers); else the default Azure credential chain
-//! when the registry is an Azure one (`*.azurecr.io`, `*.azurecr.cn`, `*.azurecr.us`); anonymous
+//! when the registry is an Azure one (`AZURE_REGISTRY_SUFFIXES`: `*.azurecr.io`, `.cn`, `.us`,
+//! and the air-gapped clouds'); anonymous
 //! otherwise, so a local registry never triggers a managed-identity probe. `login` and `logout`
 //! store and remove credentials as `docker login`/`logout` do.
 //!

@@ -174,6 +174,46 @@ fn referrers_honour_their_page_bound() {
     assert_eq!(server.count(), 4);
 }
 
+#[test]
+fn referrers_honour_their_count_bound() {
+    // every page holds three referrers: the listing is held in memory, so it stops by count too
+    let server = Hostile::start(|r| {
+        let n: u64 = last(r).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let entry = format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":2}}"#,
+            manifest_digest()
+        );
+        let body = format!(r#"{{"schemaVersion":2,"manifests":[{entry},{entry},{entry}]}}"#);
+        reply(
+            200,
+            &[
+                ("Content-Type", "application/vnd.oci.image.index.v1+json"),
+                (
+                    "Link",
+                    &format!(r#"<{}?last={}>; rel="next""#, r.path(), n + 1),
+                ),
+            ],
+            body.as_bytes(),
+        )
+    });
+    let c = client(&server.url());
+    let options = ListReferrersOptions {
+        max_referrers: Some(5),
+        ..Default::default()
+    };
+    let result = bounded(move || c.list_referrers_with(REPO, &manifest_digest(), &options));
+    let err = result.expect_err("past the bound");
+    assert!(
+        matches!(&err, Error::Redirect { reason, .. } if reason.contains("max_referrers")),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.count(),
+        2,
+        "stopped on the page that crossed the bound"
+    );
+}
+
 /// An upload server whose new sessions claim `range` received; records what it is sent.
 fn lying_upload_server(range: &'static str) -> Hostile {
     Hostile::start(move |r| match r.method.as_str() {
