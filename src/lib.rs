@@ -49,7 +49,7 @@ pub use manifest::{
     media_type,
 };
 pub use models::*;
-pub use options::{Api, Audience, ClientOptions, RetryOptions, Timeouts};
+pub use options::{Api, Audience, ClientOptions, ParallelOptions, RetryOptions, Timeouts};
 pub use pager::{Page, Pager, Pages};
 pub use reference::{Reference, TagOrDigest};
 /// The HTTP client this crate is built on, re-exported because [`ClientOptions::agent`] takes

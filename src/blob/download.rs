@@ -27,7 +27,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::range::{ContentRange, range_header};
-use super::{BlobClient, check_range, pipe, pull_scope};
+use super::{BlobClient, check_range, pipe, pull_scope, ranged};
 use crate::atomic_file;
 use crate::digest::{Digest, Verifier, error_to_io, io_to_error};
 use crate::error::{Error, Result};
@@ -111,7 +111,18 @@ impl Fetcher {
             (None, Some(a)) => self.total = Some(a),
             _ => {}
         }
-        let mut body: BodyReader = Box::new(resp.into_reader());
+        let mut body: BodyReader = if skip == 0 {
+            ranged::body(
+                &self.pipeline,
+                &self.url,
+                &self.scope,
+                resp,
+                self.pos,
+                self.total,
+            )
+        } else {
+            Box::new(resp.into_reader())
+        };
         if skip > 0 {
             let skipped =
                 io::copy(&mut (&mut body).take(skip), &mut io::sink()).map_err(Error::Io)?;

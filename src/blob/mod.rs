@@ -69,6 +69,7 @@ mod download;
 mod engine;
 mod pipe;
 mod range;
+mod ranged;
 mod session;
 mod upload;
 

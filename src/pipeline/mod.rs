@@ -18,7 +18,7 @@ use crate::credential::Credential;
 use crate::credential::challenge;
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Response, Transport, Url, resolve};
-use crate::options::{Api, ClientOptions, RetryOptions};
+use crate::options::{Api, ClientOptions, ParallelOptions, RetryOptions};
 use crate::redact;
 
 const MAX_REDIRECTS: usize = 5;
@@ -36,6 +36,7 @@ struct Inner {
     transport: Transport,
     auth: auth::AuthPolicy,
     api: Api,
+    parallel: ParallelOptions,
     /// Whether the registry is ACR, once decided (held while probing: one probe at most).
     acr: Mutex<Option<bool>>,
 }
@@ -68,6 +69,7 @@ impl Pipeline {
                 transport,
                 auth,
                 api: options.api,
+                parallel: options.parallel.clone(),
                 acr: Mutex::default(),
             }),
         })
@@ -76,6 +78,11 @@ impl Pipeline {
     /// The retry options the client was made with (resuming transfers reuse their delays).
     pub(crate) fn retry_options(&self) -> &RetryOptions {
         self.inner.transport.retry_options()
+    }
+
+    /// How large blobs are downloaded.
+    pub(crate) fn parallel(&self) -> &ParallelOptions {
+        &self.inner.parallel
     }
 
     /// The registry's endpoint.

@@ -1,6 +1,7 @@
 mod acr_mock;
 mod auth;
 mod large;
+mod parallel;
 mod resume;
 mod roundtrip;
 mod sessions;

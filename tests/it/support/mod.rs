@@ -25,6 +25,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod acr_mock;
+pub mod blob_server;
 pub mod child;
 pub mod cli;
 pub mod fault_proxy;
