@@ -67,6 +67,7 @@
 
 mod download;
 mod engine;
+mod partial;
 mod pipe;
 mod range;
 mod ranged;

@@ -60,6 +60,14 @@ pub struct Cli {
     /// HOST:PORT then means http://. Credentials travel unencrypted.
     #[arg(long, global = true)]
     pub plain_http: bool,
+    /// Connections per blob download: a blob above 32 MiB comes in byte ranges over this many
+    /// connections at once (1: one stream). Default 8.
+    #[arg(long, global = true, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub parallel: u16,
+    /// Bytes per range of a parallel download (64 KiB to 256 MiB). Default 4 MiB.
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub range_size: Option<u64>,
     /// Log more on stderr: -v info, -vv debug, -vvv trace (secrets are redacted).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

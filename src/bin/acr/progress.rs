@@ -42,7 +42,7 @@ impl Meter {
     }
 
     /// Moves the bar to `position`.
-    fn set_position(&self, position: u64) {
+    pub fn set_position(&self, position: u64) {
         if position == self.bar.position() {
             return;
         }
@@ -99,40 +99,6 @@ impl<R: Seek> Seek for CountingReader<'_, R> {
             self.meter.set_position(self.position);
         }
         Ok(self.position)
-    }
-}
-
-/// A destination whose writes move a [`Meter`] by the bytes written.
-pub struct CountingWriter<'a, W> {
-    /// The destination.
-    inner: W,
-    /// The meter it moves.
-    meter: &'a Meter,
-    /// Bytes written.
-    written: u64,
-}
-
-impl<'a, W> CountingWriter<'a, W> {
-    /// Counts what is written to `inner`.
-    pub fn new(inner: W, meter: &'a Meter) -> Self {
-        CountingWriter {
-            inner,
-            meter,
-            written: 0,
-        }
-    }
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        self.meter.set_position(self.written);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Behaviour {
     pub redirect_to: Option<String>,
     /// Storage mode: a signature is good for this many requests, then 403.
     pub sig_uses: Option<usize>,
+    /// Sleep this long after each 64 KiB of a body.
+    pub throttle: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -42,6 +44,7 @@ struct State {
     cut_done: bool,
     sig: usize,
     sig_used: usize,
+    bytes_sent: u64,
 }
 
 /// The server.
@@ -89,6 +92,11 @@ impl BlobServer {
 
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    /// Body bytes sent so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.state.lock().unwrap().bytes_sent
     }
 
     /// GETs logged.
@@ -230,8 +238,17 @@ fn serve(s: TcpStream, blob: &[u8], b: &Behaviour, state: &Mutex<State>, stop: &
         if cut {
             body.truncate(body.len() / 2);
         }
-        if out.write_all(head.as_bytes()).is_err() || out.write_all(&body).is_err() {
+        if out.write_all(head.as_bytes()).is_err() {
             return;
+        }
+        for piece in body.chunks(64 * 1024) {
+            if stop.load(Ordering::SeqCst) || out.write_all(piece).is_err() {
+                return;
+            }
+            state.lock().unwrap().bytes_sent += piece.len() as u64;
+            if let Some(t) = b.throttle {
+                std::thread::sleep(t);
+            }
         }
         if cut {
             let _ = out.shutdown(std::net::Shutdown::Both);

@@ -1,0 +1,138 @@
+//! Downloads and uploads resumed across processes: `acr blob get` / `acr blob put --resume`
+//! killed midway, then run again, fetch or send little more than what was missing.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::blob_server::{Behaviour, BlobServer};
+use crate::support::cli::acr_bin;
+use crate::support::{pseudo_random, sha256_digest};
+
+const MIB: u64 = 1024 * 1024;
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(acr_bin())
+        .args(args)
+        .env_remove("ACR_REGISTRY")
+        .env_remove("ACR_USERNAME")
+        .env_remove("ACR_PASSWORD")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start acr")
+}
+
+/// What the sidecar of a partial download says is in the file.
+fn recorded(sidecar: &Path) -> u64 {
+    std::fs::read(sidecar)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["done"].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_blob_get_resumes_and_fetches_only_the_rest() {
+    let len = 40 * MIB as usize + 12_345;
+    let data = pseudo_random(len, 42);
+    let digest = sha256_digest(&data);
+    let server = BlobServer::start(
+        data.clone(),
+        Behaviour {
+            throttle: Some(Duration::from_millis(4)),
+            ..Default::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("blob");
+    let sidecar = dir.path().join("blob.partial.json");
+    let out_text = out.to_str().unwrap().to_string();
+    let reference = format!("r/x@{digest}");
+    let args = [
+        "--registry",
+        &server.url(),
+        "--parallel",
+        "4",
+        "--range-size",
+        "1048576",
+        "blob",
+        "get",
+        &reference,
+        "--output",
+        &out_text,
+    ];
+
+    let mut first = spawn(&args);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while recorded(&sidecar) < len as u64 / 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the first download made no progress"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first download ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(!out.exists(), "a killed download left the destination");
+    let kept = recorded(&sidecar);
+    assert!(kept >= len as u64 / 2 && kept < len as u64, "kept {kept}");
+
+    let before = server.bytes_sent();
+    let second = spawn(&args).wait_with_output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    assert!(!sidecar.exists() && !dir.path().join("blob.partial").exists());
+    let rest = len as u64 - kept;
+    let fetched = server.bytes_sent() - before;
+    assert!(
+        fetched >= rest && fetched <= rest + rest / 10,
+        "the second run fetched {fetched} bytes for the {rest} missing"
+    );
+}
+
+#[test]
+fn a_partial_of_another_digest_is_discarded() {
+    let data = pseudo_random(300_000, 1);
+    let digest = sha256_digest(&data);
+    let server = BlobServer::start(data.clone(), Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("blob");
+    std::fs::write(
+        dir.path().join("blob.partial"),
+        b"stale bytes of another blob",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("blob.partial.json"),
+        br#"{"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":null,"done":10}"#,
+    )
+    .unwrap();
+    let reference = format!("r/x@{digest}");
+    let run = spawn(&[
+        "--registry",
+        &server.url(),
+        "blob",
+        "get",
+        &reference,
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    assert_eq!(server.log()[0].range, None, "a stale partial was resumed");
+}
