@@ -70,6 +70,9 @@ struct State {
     probing: bool,
     error: Option<io::Error>,
     closed: bool,
+    /// Drained chunk buffers, reused: allocator arenas of several threads would otherwise keep
+    /// freed chunks resident.
+    spare: Vec<Vec<u8>>,
 }
 
 struct Shared {
@@ -132,6 +135,7 @@ pub(crate) fn body(
             probing: false,
             error: None,
             closed: false,
+            spare: Vec::new(),
         }),
         changed: Condvar::new(),
     });
@@ -203,7 +207,10 @@ fn worker(shared: &Shared) {
 fn fetch(shared: &Shared, idx: u64) -> Result<Option<Vec<u8>>> {
     let plan = &shared.plan;
     let range = plan.range(idx);
-    let mut buf = Vec::with_capacity((range.end - range.start) as usize);
+    let want = (range.end - range.start) as usize;
+    let mut buf = shared.lock().spare.pop().unwrap_or_default();
+    buf.clear();
+    buf.reserve_exact(want);
     let mut failures = 0;
     let mut resolved = false;
     let mut via_registry = false;
@@ -355,6 +362,7 @@ impl Ranged {
                         probing: false,
                         error: None,
                         closed: false,
+                        spare: Vec::new(),
                     }),
                     changed: Condvar::new(),
                 };
@@ -411,8 +419,11 @@ impl Read for Ranged {
                 if let Some(bytes) = st.ready.remove(&next) {
                     st.reading = next;
                     shared.changed.notify_all();
+                    let old = std::mem::replace(&mut self.cur, bytes);
+                    if old.capacity() > 0 {
+                        st.spare.push(old);
+                    }
                     drop(st);
-                    self.cur = bytes;
                     self.cur_pos = 0;
                     break;
                 }
@@ -432,6 +443,7 @@ impl Drop for Ranged {
         let mut st = self.shared.lock();
         st.closed = true;
         st.ready.clear();
+        st.spare.clear();
         self.shared.changed.notify_all();
     }
 }

@@ -1,2 +1,3 @@
 mod push_pull;
+mod requests;
 mod skopeo;

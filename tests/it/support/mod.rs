@@ -28,6 +28,7 @@ pub mod acr_mock;
 pub mod blob_server;
 pub mod child;
 pub mod cli;
+pub mod counting_proxy;
 pub mod fault_proxy;
 pub mod http;
 pub mod layout;
