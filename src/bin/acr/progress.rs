@@ -198,14 +198,4 @@ mod tests {
         io::copy(&mut r, &mut io::sink()).unwrap();
         assert_eq!(meter.bar.position(), 1000);
     }
-
-    #[test]
-    fn a_writer_moves_the_meter_by_the_bytes_written() {
-        let meter = Meter::new(None, "download");
-        let mut w = CountingWriter::new(Vec::new(), &meter);
-        w.write_all(&[1; 300]).unwrap();
-        assert_eq!(meter.bar.position(), 300);
-        w.write_all(&[1; 200]).unwrap();
-        assert_eq!(meter.bar.position(), 500);
-    }
 }
