@@ -71,6 +71,7 @@ mod partial;
 mod pipe;
 mod range;
 mod ranged;
+mod reattach;
 mod session;
 mod upload;
 

@@ -354,6 +354,10 @@ pub enum BlobCommand {
         /// Upload in chunks of this many bytes (default: one request).
         #[arg(long)]
         chunk_size: Option<usize>,
+        /// Upload in chunks (8 MiB unless --chunk-size), saving the session beside the file
+        /// (FILE.acr-upload.json) after each one, and carry on from a saved session.
+        #[arg(long)]
+        resume: bool,
     },
     /// Exit 0 and print the size when the blob exists, exit 1 otherwise.
     Exists {

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
 
+use azcontainerregistry::blob::DEFAULT_CHUNK_SIZE;
 use azcontainerregistry::{BlobClient, Digest, MountOutcome, UploadMode, UploadOptions};
 
 use crate::AnyResult;
@@ -11,6 +12,7 @@ use crate::args::{BlobCommand, Cli};
 use crate::connect::{client_and_ref, client_for, registry};
 use crate::output::{self, file_error};
 use crate::progress::{CountingReader, Meter};
+use crate::upload_state;
 
 /// Runs a `blob` command; only `exists` answers with an exit status other than success.
 pub fn run(cli: &Cli, command: &BlobCommand) -> AnyResult<ExitCode> {
@@ -20,6 +22,19 @@ pub fn run(cli: &Cli, command: &BlobCommand) -> AnyResult<ExitCode> {
             repo,
             file,
             chunk_size,
+            resume: true,
+        } => {
+            let registry = registry(cli)?;
+            let blobs = client_for(cli, &registry)?.blob_client();
+            let chunk = chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE) as u64;
+            let digest = upload_state::put(&blobs, &registry, repo, file, chunk)?;
+            output::line(digest)?;
+        }
+        BlobCommand::Put {
+            repo,
+            file,
+            chunk_size,
+            resume: false,
         } => put(cli, repo, file, *chunk_size)?,
         BlobCommand::Exists { reference } => return exists(cli, reference),
         BlobCommand::Mount { reference, from } => mount(cli, reference, from)?,

@@ -59,6 +59,7 @@ mod output;
 mod progress;
 mod props;
 mod referrers;
+mod upload_state;
 
 use std::error::Error;
 use std::io;

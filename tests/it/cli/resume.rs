@@ -136,3 +136,93 @@ fn a_partial_of_another_digest_is_discarded() {
     assert_eq!(std::fs::read(&out).unwrap(), data);
     assert_eq!(server.log()[0].range, None, "a stale partial was resumed");
 }
+
+/// The file's modification time as `acr blob put --resume` records it.
+fn modified_secs(path: &Path) -> u64 {
+    std::fs::metadata(path)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn blob_put_resume_carries_on_from_a_saved_session_and_starts_again_when_it_is_gone() {
+    use crate::support::{FaultProxy, Registry};
+    use azcontainerregistry::{BlobClient, ClientOptions, Credential};
+
+    let reg = Registry::start();
+    let proxy = FaultProxy::start(reg.host_port());
+    let data = pseudo_random(5 * MIB as usize + 3, 21);
+    let digest = sha256_digest(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("layer.bin");
+    std::fs::write(&file, &data).unwrap();
+    let state = dir.path().join("layer.bin.acr-upload.json");
+
+    // an earlier run sent the first 2 MiB and saved its session
+    let blobs = BlobClient::new(
+        &proxy.url(),
+        Credential::anonymous(),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let session = blobs.start_upload("put/resume").unwrap();
+    let first = 2 * MIB;
+    let session = blobs
+        .upload_chunk(&session, &data[..first as usize], Some(first), None)
+        .unwrap();
+    let saved = serde_json::json!({
+        "registry": proxy.url(),
+        "repository": "put/resume",
+        "location": session.location(),
+        "size": data.len(),
+        "modified": modified_secs(&file),
+    });
+    std::fs::write(&state, saved.to_string()).unwrap();
+
+    let before = proxy.bytes_upstream();
+    let args = [
+        "--registry",
+        &proxy.url(),
+        "blob",
+        "put",
+        "--resume",
+        "--chunk-size",
+        "1048576",
+        "put/resume",
+        file.to_str().unwrap(),
+    ];
+    let run = spawn(&args).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("resuming the upload at byte 2097152"),
+        "{stderr}"
+    );
+    let rest = data.len() as u64 - first;
+    let sent = proxy.bytes_upstream() - before;
+    assert!(
+        sent >= rest && sent <= rest + rest / 10,
+        "sent {sent} bytes for the {rest} missing"
+    );
+    assert!(!state.exists(), "the saved session outlived the upload");
+    let out = Command::new(acr_bin())
+        .args(["--registry", &proxy.url(), "blob", "exists"])
+        .arg(format!("put/resume@{digest}"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        data.len().to_string()
+    );
+
+    // a session the registry no longer knows: a note, then the whole upload again
+    std::fs::write(&state, saved.to_string()).unwrap();
+    let run = spawn(&args).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("starting the upload again"), "{stderr}");
+}
