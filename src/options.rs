@@ -214,9 +214,10 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-/// Parallel ranged downloads of one blob: above `threshold` bytes, a download fetches byte ranges
-/// of `chunk_size` over `connections` connections at once, and still hashes the bytes once, in
-/// order. Memory stays below `connections × chunk_size`.
+/// Parallel ranged downloads of one blob: above `threshold` bytes, when the first `chunk_size`
+/// bytes came slower than `fan_out_below`, a download fetches byte ranges of `chunk_size` over
+/// `connections` connections at once, and still hashes the bytes once, in order. Memory stays
+/// below `connections × chunk_size`.
 ///
 /// One connection to blob storage is limited by its round-trip time and by what the storage
 /// serves per connection; several ranges in flight multiply that. A registry that ignores `Range`
@@ -242,6 +243,11 @@ pub struct ParallelOptions {
     pub chunk_size: u64,
     /// Blobs of at most this many bytes are read over one stream. Default 32 MiB.
     pub threshold: u64,
+    /// Bytes per second: when the first range of a large blob comes at least this fast over
+    /// the first connection, the download stays on that one stream (several connections only
+    /// cost CPU on loopback or a fast LAN). Default 256 MiB/s; `0` never fans out, `u64::MAX`
+    /// always does.
+    pub fan_out_below: u64,
 }
 
 impl ParallelOptions {
@@ -273,6 +279,7 @@ impl Default for ParallelOptions {
             connections: 8,
             chunk_size: 4 * 1024 * 1024,
             threshold: 32 * 1024 * 1024,
+            fan_out_below: 256 * 1024 * 1024,
         }
     }
 }

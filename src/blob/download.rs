@@ -502,7 +502,19 @@ impl BlobClient {
         progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<u64> {
         validate_repository(repository)?;
-        let path = path.as_ref();
+        self.download_resumable(repository, digest, None, path.as_ref(), progress)
+    }
+
+    /// [`download_blob_to_with_progress`](Self::download_blob_to_with_progress) of a blob that
+    /// must also be `expected_size` bytes when given (a descriptor's size); name validated.
+    pub(crate) fn download_resumable(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        expected_size: Option<u64>,
+        path: &Path,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
         let mut partial = Partial::open(path, digest)?;
         let mut verifier = Verifier::new(digest.clone(), None);
         let rehashed = partial.rehash(&mut |b| verifier.update(b).map_err(io_to_error));
@@ -513,6 +525,10 @@ impl BlobClient {
         let size = partial.size();
         let outcome = self
             .get_blob_at(repository, digest, verifier, size)
+            .and_then(|reader| match expected_size {
+                Some(s) => reader.with_expected_size(s),
+                None => Ok(reader),
+            })
             .and_then(|mut reader| {
                 partial.set_size(reader.size());
                 progress(partial.done(), partial.size());

@@ -3,8 +3,10 @@
 //! The first answer of a download (a `GET` without `Range`, or `Range: bytes={start}-` when
 //! resuming) tells the blob's length and where the bytes are served (ACR's redirect to blob
 //! storage): no `HEAD` is sent. When the blob is large enough, that first response becomes the
-//! *head stream*: it delivers the first chunk while worker threads fetch the next chunks as byte
-//! ranges from the URL the first answer came from (a storage origin gets no credentials). The
+//! *head stream*: it delivers the first chunk, timed. When that chunk came faster than
+//! `fan_out_below` (one stream is enough: loopback, a fast LAN), the head stream simply carries
+//! on. Otherwise worker threads fetch the next chunks as byte ranges from the URL the first
+//! answer came from (a storage origin gets no credentials). The
 //! consumer reads the chunks strictly in order, so the caller hashes every byte exactly once; a
 //! worker takes chunk `i` only while `i` is less than `connections` chunks ahead of the chunk being
 //! read, so at most `connections` chunks are held in memory.
@@ -19,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use super::range::{ContentRange, range_header};
 use crate::digest::error_to_io;
@@ -139,18 +142,13 @@ pub(crate) fn body(
         }),
         changed: Condvar::new(),
     });
-    for _ in 1..connections.min(shared.plan.chunks as usize) {
-        let s = shared.clone();
-        std::thread::spawn(move || worker(&s));
-    }
-    log::debug!(
-        "downloading {rest} bytes in {} ranges over {connections} connections",
-        shared.plan.chunks
-    );
     Box::new(Ranged {
         shared,
         head: Some(Box::new(resp.into_reader())),
         head_left,
+        started: Instant::now(),
+        fan_out_below: options.fan_out_below,
+        fanned_out: false,
         single: false,
         cur: Vec::new(),
         cur_pos: 0,
@@ -319,7 +317,11 @@ struct Ranged {
     /// The first answer, serving chunk 0 (and everything when ranges are ignored).
     head: Option<BodyReader>,
     head_left: u64,
-    /// Ranges are ignored: the head stream carries the whole blob.
+    /// When the head stream started: how fast chunk 0 came decides whether to fan out.
+    started: Instant,
+    fan_out_below: u64,
+    fanned_out: bool,
+    /// Ranges are ignored, or one stream is fast enough: the head stream carries the whole blob.
     single: bool,
     cur: Vec<u8>,
     cur_pos: usize,
@@ -379,6 +381,24 @@ impl Ranged {
     }
 }
 
+impl Ranged {
+    /// Starts the workers.
+    fn fan_out(&mut self) {
+        self.fanned_out = true;
+        let plan = &self.shared.plan;
+        for _ in 1..plan.connections.min(plan.chunks as usize) {
+            let s = self.shared.clone();
+            std::thread::spawn(move || worker(&s));
+        }
+        log::debug!(
+            "downloading {} bytes in {} ranges over {} connections",
+            plan.total - plan.start,
+            plan.chunks,
+            plan.connections
+        );
+    }
+}
+
 impl Read for Ranged {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
@@ -397,6 +417,20 @@ impl Read for Ranged {
                     return Ok(n);
                 }
                 continue;
+            }
+            if self.head.is_some() && !self.fanned_out {
+                // chunk 0 is read: fan out only when one stream is slow
+                let len = self.shared.plan.range(0).end - self.shared.plan.start;
+                let rate = len as f64 / self.started.elapsed().as_secs_f64().max(1e-6);
+                if rate >= self.fan_out_below as f64 {
+                    log::debug!(
+                        "one stream brings {:.0} MiB/s: staying on it",
+                        rate / 1048576.0
+                    );
+                    self.single = true;
+                    continue;
+                }
+                self.fan_out();
             }
             let shared = self.shared.clone();
             let mut st = shared.lock();

@@ -1,6 +1,6 @@
 //! Progress reporting for whole-image transfers: one callback, called from the transfer threads.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -96,23 +96,8 @@ impl Tracker {
         self.emit(ProgressKind::Finished, digest, size, size);
     }
 
-    /// Wraps a blob's destination so that every write reports progress.
-    pub(crate) fn writer<'a, W: Write>(
-        &'a self,
-        inner: W,
-        digest: &'a Digest,
-        size: u64,
-    ) -> CountingWriter<'a, W> {
-        CountingWriter {
-            inner,
-            tracker: self,
-            digest,
-            size,
-            transferred: 0,
-        }
-    }
-
-    fn advanced(&self, digest: &Digest, size: u64, transferred: u64, n: usize) {
+    /// Reports `n` more bytes of a blob, `transferred` in all.
+    pub(crate) fn advanced(&self, digest: &Digest, size: u64, transferred: u64, n: usize) {
         self.bytes_done.fetch_add(n as u64, Ordering::SeqCst);
         self.emit(ProgressKind::Advanced, digest, size, transferred);
     }
@@ -152,31 +137,6 @@ impl<R: Read> Read for CountingReader<'_, R> {
                 .advanced(self.digest, self.size, self.transferred, n);
         }
         Ok(n)
-    }
-}
-
-/// A writer that reports the bytes written through it.
-pub(crate) struct CountingWriter<'a, W> {
-    inner: W,
-    tracker: &'a Tracker,
-    digest: &'a Digest,
-    size: u64,
-    transferred: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        if n > 0 {
-            self.transferred += n as u64;
-            self.tracker
-                .advanced(self.digest, self.size, self.transferred, n);
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 

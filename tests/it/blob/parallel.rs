@@ -24,6 +24,7 @@ fn options(connections: usize) -> ClientOptions {
             connections,
             chunk_size: 64 * KIB,
             threshold: 128 * KIB,
+            fan_out_below: u64::MAX,
         },
         ..Default::default()
     }

@@ -226,3 +226,106 @@ fn blob_put_resume_carries_on_from_a_saved_session_and_starts_again_when_it_is_g
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("starting the upload again"), "{stderr}");
 }
+
+/// `examples/shaping_proxy` in front of `target`, killed on drop; counts the bytes it sent down.
+struct Shaper {
+    child: Child,
+    url: String,
+    down: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Shaper {
+    fn start(target: &str, mib_per_sec: &str) -> Shaper {
+        use std::io::BufRead;
+        let bin = crate::support::cli::build_example("shaping_proxy");
+        let mut child = Command::new(bin)
+            .args([target, "0", mib_per_sec])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start shaping_proxy");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first.strip_prefix("listening on ").unwrap().to_string();
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let d = down.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(n) = line
+                    .strip_prefix("bytes down ")
+                    .and_then(|n| n.parse().ok())
+                {
+                    d.store(n, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        });
+        Shaper {
+            child,
+            url: format!("http://{addr}"),
+            down,
+        }
+    }
+
+    fn down(&self) -> u64 {
+        self.down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Shaper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_killed_pull_resumes_its_layer_and_fetches_only_the_rest() {
+    use crate::support::Registry;
+    let reg = Registry::start();
+    let layer_len = 40 * MIB as usize + 99;
+    let img = reg.push_test_image("pull/resume", "v1", layer_len, 17);
+    let shaper = Shaper::start(&reg.host_port(), "4");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let hex = img.layer_digest.trim_start_matches("sha256:").to_string();
+    let sidecar = layout.join(format!("blobs/sha256/{hex}.partial.json"));
+    let args = [
+        "--registry",
+        &shaper.url,
+        "pull",
+        "pull/resume:v1",
+        layout.to_str().unwrap(),
+    ];
+    let mut first = spawn(&args);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while recorded(&sidecar) < layer_len as u64 / 2 {
+        assert!(Instant::now() < deadline, "the first pull made no progress");
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first pull ended early"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let kept = recorded(&sidecar);
+    std::thread::sleep(Duration::from_millis(300)); // the proxy counts closed connections
+    let before = shaper.down();
+
+    let second = spawn(&args).wait_with_output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let layer = std::fs::read(layout.join(format!("blobs/sha256/{hex}"))).unwrap();
+    assert_eq!(layer, img.layer);
+    assert!(!sidecar.exists());
+    std::thread::sleep(Duration::from_millis(300));
+    let fetched = shaper.down() - before;
+    let rest = layer_len as u64 - kept;
+    // manifest and config come again too: a few KiB
+    assert!(
+        fetched >= rest && fetched <= rest + rest / 10,
+        "the second pull fetched {fetched} bytes for the {rest} missing"
+    );
+}
