@@ -20,7 +20,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 
 /// Progress is recorded in the sidecar every this many bytes.
-const RECORD_EVERY: u64 = 1024 * 1024;
+const RECORD_EVERY: u64 = 8 * 1024 * 1024;
 
 #[derive(Serialize, Deserialize)]
 struct Sidecar {

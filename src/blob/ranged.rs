@@ -3,13 +3,14 @@
 //! The first answer of a download (a `GET` without `Range`, or `Range: bytes={start}-` when
 //! resuming) tells the blob's length and where the bytes are served (ACR's redirect to blob
 //! storage): no `HEAD` is sent. When the blob is large enough, that first response becomes the
-//! *head stream*: it delivers the first chunk, timed. When that chunk came faster than
-//! `fan_out_below` (one stream is enough: loopback, a fast LAN), the head stream simply carries
-//! on. Otherwise worker threads fetch the next chunks as byte ranges from the URL the first
-//! answer came from (a storage origin gets no credentials). The
-//! consumer reads the chunks strictly in order, so the caller hashes every byte exactly once; a
-//! worker takes chunk `i` only while `i` is less than `connections` chunks ahead of the chunk being
-//! read, so at most `connections` chunks are held in memory.
+//! *head stream*: it delivers the first chunk, timed (the time spent waiting for its bytes, not
+//! for the caller to take them: a slow disk is no reason to fan out). When that chunk came
+//! faster than `fan_out_below` (one stream is enough: loopback, a fast LAN), the head stream
+//! simply carries on. Otherwise worker threads fetch the next chunks as byte ranges from the URL
+//! the first answer came from (a storage origin gets no credentials). The consumer reads the
+//! chunks strictly in order, so the caller hashes every byte exactly once; a worker takes chunk
+//! `i` only while `i` is less than `connections` chunks ahead of the chunk being read, so at most
+//! `connections` chunks are held in memory.
 //!
 //! Only one worker asks first: when the registry answers it with `200` (it ignores `Range`), the
 //! workers stop and the head stream simply carries on as a single stream. A range whose
@@ -21,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::range::{ContentRange, range_header};
 use crate::digest::error_to_io;
@@ -146,7 +147,7 @@ pub(crate) fn body(
         shared,
         head: Some(Box::new(resp.into_reader())),
         head_left,
-        started: Instant::now(),
+        waited: Duration::ZERO,
         fan_out_below: options.fan_out_below,
         fanned_out: false,
         single: false,
@@ -317,8 +318,9 @@ struct Ranged {
     /// The first answer, serving chunk 0 (and everything when ranges are ignored).
     head: Option<BodyReader>,
     head_left: u64,
-    /// When the head stream started: how fast chunk 0 came decides whether to fan out.
-    started: Instant,
+    /// Time spent waiting for the head stream's bytes (not for the caller to take them): how
+    /// fast chunk 0 came decides whether to fan out.
+    waited: Duration,
     fan_out_below: u64,
     fanned_out: bool,
     /// Ranges are ignored, or one stream is fast enough: the head stream carries the whole blob.
@@ -337,7 +339,10 @@ impl Ranged {
             return head.read(buf);
         }
         let want = buf.len().min(self.head_left as usize);
-        match head.read(&mut buf[..want]) {
+        let t = Instant::now();
+        let read = head.read(&mut buf[..want]);
+        self.waited += t.elapsed();
+        match read {
             Ok(0) | Err(_) => {
                 // the head connection failed: ask for the rest of chunk 0 as a range
                 self.head = None;
@@ -421,7 +426,7 @@ impl Read for Ranged {
             if self.head.is_some() && !self.fanned_out {
                 // chunk 0 is read: fan out only when one stream is slow
                 let len = self.shared.plan.range(0).end - self.shared.plan.start;
-                let rate = len as f64 / self.started.elapsed().as_secs_f64().max(1e-6);
+                let rate = len as f64 / self.waited.as_secs_f64().max(1e-6);
                 if rate >= self.fan_out_below as f64 {
                     log::debug!(
                         "one stream brings {:.0} MiB/s: staying on it",

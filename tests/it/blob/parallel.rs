@@ -209,3 +209,35 @@ fn an_expired_storage_url_is_resolved_again_through_the_registry() {
         "credentials went to the storage origin"
     );
 }
+
+/// A client that fans out only when the first 256 KiB range came slower than `below` bytes/s.
+fn adaptive(url: &str, below: u64) -> BlobClient {
+    let mut o = options(4);
+    o.parallel.chunk_size = 256 * KIB;
+    o.parallel.fan_out_below = below;
+    BlobClient::new(url, Credential::anonymous(), o).unwrap()
+}
+
+#[test]
+fn a_fast_first_stream_is_kept_and_a_slow_one_fans_out() {
+    let (data, digest) = blob();
+    // fast: loopback brings far more than 1 MiB/s, so one GET carries the whole blob
+    let fast = BlobServer::start(data.clone(), Behaviour::default());
+    let (dir, r) = download(&adaptive(&fast.url(), 1024 * KIB), &digest);
+    assert_eq!(r.unwrap(), data.len() as u64);
+    assert_eq!(std::fs::read(dir.path().join("out")).unwrap(), data);
+    assert_eq!(fast.gets(), 1, "{:?}", fast.log());
+
+    // slow: at most 64 KiB per 20 ms (3.2 MiB/s) is below 64 MiB/s: ranges over 4 connections
+    let slow = BlobServer::start(
+        data.clone(),
+        Behaviour {
+            throttle: Some(Duration::from_millis(20)),
+            ..Default::default()
+        },
+    );
+    let (dir, r) = download(&adaptive(&slow.url(), 64 * 1024 * KIB), &digest);
+    assert_eq!(r.unwrap(), data.len() as u64);
+    assert_eq!(std::fs::read(dir.path().join("out")).unwrap(), data);
+    assert!(ranged_gets(&slow) >= 2, "{:?}", slow.log());
+}
