@@ -2,8 +2,9 @@
 //! total and one bar per blob for an image transfer.
 //!
 //! A blob's bar shows the position in the blob, moved by the adapters [`CountingReader`] (an
-//! upload's source: a seek back, to hash first or to resume, moves the bar back) and
-//! [`CountingWriter`] (a download's file). With `ACR_PROGRESS_EVENTS=1` (a hidden test hook) each
+//! upload's source: a seek back, to hash first or to resume, moves the bar back) and by
+//! [`Meter::set_position`] (a download's progress callback). With `ACR_PROGRESS_EVENTS=1` (a
+//! hidden test hook) each
 //! move is also printed on stderr as `progress: WHAT POSITION/SIZE`, where no terminal is needed.
 
 use std::collections::HashMap;
