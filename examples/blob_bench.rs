@@ -4,12 +4,15 @@
 //! blob_bench upload        <registry-url> <repository> <file>         # prints the digest
 //! blob_bench download-null <registry-url> <repository> <digest>       # verified, to /dev/null
 //! blob_bench download-file <registry-url> <repository> <digest> <path> # download_blob_to
+//! blob_bench pull          <registry-url> <repository:tag> <dir>        # image::pull
 //! ```
+//!
+//! `BENCH_PARALLEL=N` sets the connections per blob download (`ParallelOptions::connections`).
 
 use std::time::Instant;
 
 use azcontainerregistry::blob::UploadOptions;
-use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+use azcontainerregistry::{BlobClient, Client, ClientOptions, Credential, Digest};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -17,7 +20,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.len() < 5 {
         return Err(usage.into());
     }
-    let blobs = BlobClient::new(&args[2], Credential::anonymous(), ClientOptions::default())?;
+    let mut options = ClientOptions::default();
+    if let Some(n) = std::env::var("BENCH_PARALLEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.parallel.connections = n;
+    }
+    let blobs = BlobClient::new(&args[2], Credential::anonymous(), options.clone())?;
     let repo = &args[3];
     let started = Instant::now();
     match args[1].as_str() {
@@ -40,6 +50,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let path = args.get(5).ok_or(usage)?;
             let n = blobs.download_blob_to(repo, &digest, path)?;
             println!("{n} bytes verified and written in {:?}", started.elapsed());
+        }
+        "pull" => {
+            let client = Client::new(&args[2], Credential::anonymous(), options)?;
+            let dir = &args[4];
+            let report = azcontainerregistry::image::pull(&client, repo, dir, Default::default())?;
+            println!("{} pulled in {:?}", report.digest, started.elapsed());
         }
         _ => return Err(usage.into()),
     }

@@ -56,8 +56,8 @@ pub use manifest::{
 };
 pub use models::*;
 pub use options::{
-    AZURE_REGISTRY_SUFFIXES, Api, Audience, ClientOptions, MinProgress, RetryOptions, Timeouts,
-    is_azure_registry_host,
+    AZURE_REGISTRY_SUFFIXES, Api, Audience, ClientOptions, MinProgress, ParallelOptions,
+    RetryOptions, Timeouts, is_azure_registry_host,
 };
 pub use pager::{Page, Pager, Pages};
 pub use redact::is_secret_name;

@@ -290,6 +290,8 @@ pub struct ClientOptions {
     /// exactly) or a suffix starting with a dot (`.contoso.com`, matching its subdomains).
     /// The token opens every registry the identity can reach: list only hosts you trust.
     pub azure_ad_hosts: Vec<String>,
+    /// How large blobs are downloaded: over several connections in byte ranges (default), or one.
+    pub parallel: ParallelOptions,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -304,7 +306,78 @@ impl std::fmt::Debug for ClientOptions {
             .field("allow_http", &self.allow_http)
             .field("api", &self.api)
             .field("azure_ad_hosts", &self.azure_ad_hosts)
+            .field("parallel", &self.parallel)
             .finish()
+    }
+}
+
+/// Parallel ranged downloads of one blob: above `threshold` bytes, when the first `chunk_size`
+/// bytes came slower than `fan_out_below`, a download fetches byte ranges of `chunk_size` over
+/// `connections` connections at once, and still hashes the bytes once, in order. Memory stays
+/// below `connections × chunk_size`.
+///
+/// One connection to blob storage is limited by its round-trip time and by what the storage
+/// serves per connection; several ranges in flight multiply that. A registry that ignores `Range`
+/// (answers `200`), a blob of unknown length or one below the threshold is read over one stream.
+///
+/// ```
+/// use azcontainerregistry::{ClientOptions, ParallelOptions};
+/// let options = ClientOptions {
+///     parallel: ParallelOptions {
+///         connections: 4,
+///         ..Default::default()
+///     },
+///     ..Default::default()
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParallelOptions {
+    /// Connections per blob; 1 turns parallel downloads off. Default 8, at most
+    /// [`ParallelOptions::MAX_CONNECTIONS`].
+    pub connections: usize,
+    /// Bytes per range. Default 4 MiB; at least 64 KiB, at most 256 MiB.
+    pub chunk_size: u64,
+    /// Blobs of at most this many bytes are read over one stream. Default 32 MiB.
+    pub threshold: u64,
+    /// Bytes per second: when the first range of a large blob comes at least this fast over
+    /// the first connection, the download stays on that one stream (several connections only
+    /// cost CPU on loopback or a fast LAN). Default 256 MiB/s; `0` never fans out, `u64::MAX`
+    /// always does.
+    pub fan_out_below: u64,
+}
+
+impl ParallelOptions {
+    /// The most connections one blob is read over.
+    pub const MAX_CONNECTIONS: usize = 32;
+
+    /// One stream per blob.
+    pub fn single() -> Self {
+        ParallelOptions {
+            connections: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Connections, clamped to `1..=MAX_CONNECTIONS`.
+    pub(crate) fn connections(&self) -> usize {
+        self.connections.clamp(1, Self::MAX_CONNECTIONS)
+    }
+
+    /// The range size, clamped to 64 KiB..=256 MiB.
+    pub(crate) fn chunk(&self) -> u64 {
+        self.chunk_size.clamp(64 * 1024, 256 * 1024 * 1024)
+    }
+}
+
+impl Default for ParallelOptions {
+    fn default() -> Self {
+        ParallelOptions {
+            connections: 8,
+            chunk_size: 4 * 1024 * 1024,
+            threshold: 32 * 1024 * 1024,
+            fan_out_below: 256 * 1024 * 1024,
+        }
     }
 }
 

@@ -26,9 +26,9 @@ use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
+use super::partial::Partial;
 use super::range::{ContentRange, range_header};
-use super::{BlobClient, check_range, pipe, pull_scope};
-use crate::atomic_file;
+use super::{BlobClient, check_range, pipe, pull_scope, ranged};
 use crate::digest::{Digest, Verifier, error_to_io, io_to_error};
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Url, retry_delay};
@@ -115,7 +115,18 @@ impl Fetcher {
             (None, Some(a)) => self.total = Some(a),
             _ => {}
         }
-        let mut body: BodyReader = Box::new(resp.into_reader());
+        let mut body: BodyReader = if skip == 0 {
+            ranged::body(
+                &self.pipeline,
+                &self.url,
+                &self.scope,
+                resp,
+                self.pos,
+                self.total,
+            )
+        } else {
+            Box::new(resp.into_reader())
+        };
         if skip > 0 {
             let skipped =
                 io::copy(&mut (&mut body).take(skip), &mut io::sink()).map_err(Error::Io)?;
@@ -341,6 +352,25 @@ impl Read for BlobReader {
     }
 }
 
+/// Counts what goes into a partial download.
+struct ProgressWriter<'a> {
+    inner: &'a mut Partial,
+    progress: &'a mut dyn FnMut(u64, Option<u64>),
+    size: Option<u64>,
+}
+
+impl Write for ProgressWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        (self.progress)(self.inner.done(), self.size);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// A byte range of a blob, as [`BlobClient::get_chunk`] returns it: a [`Read`] of exactly the bytes
 /// in [`content_range`](Self::content_range). A part of a blob cannot be checked against the blob's
 /// digest, so these bytes are not verified.
@@ -392,13 +422,29 @@ impl BlobClient {
     /// ```
     pub fn get_blob(&self, repository: &str, digest: &Digest) -> Result<BlobReader> {
         validate_repository(repository)?;
+        self.get_blob_at(
+            repository,
+            digest,
+            Verifier::new(digest.clone(), None),
+            None,
+        )
+    }
+
+    /// A reader of the bytes after those `verifier` has already seen (a resumed download).
+    fn get_blob_at(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        verifier: Verifier,
+        total: Option<u64>,
+    ) -> Result<BlobReader> {
         let url = self.blob_url(repository, digest)?;
         let mut fetcher = Fetcher {
             pipeline: self.pipeline.clone(),
             url,
             scope: pull_scope(repository),
-            pos: 0,
-            total: None,
+            pos: verifier.seen(),
+            total,
             body: None,
             done: false,
             failures: 0,
@@ -406,16 +452,18 @@ impl BlobClient {
             resumes: 0,
         };
         fetcher.open()?;
-        Ok(BlobReader {
-            fetcher,
-            verifier: Verifier::new(digest.clone(), None),
-        })
+        Ok(BlobReader { fetcher, verifier })
     }
 
-    /// Downloads a blob into the file at `path`, atomically: the bytes go to a temporary file in
-    /// the same directory, which is synced and renamed over `path` only once the digest
-    /// matched. A failed or corrupt download leaves nothing at `path` (and no temporary file).
-    /// Returns the blob's size.
+    /// Downloads a blob into the file at `path`, verified, and resumable across processes.
+    ///
+    /// The bytes go to `PATH.partial`, with a small sidecar `PATH.partial.json` recording the
+    /// digest and how far the file is written; once the digest matched, the file is synced and
+    /// renamed over `path`. When the download fails on the way (connection, timeout, the process
+    /// killed), the partial file stays, and the next download of the same digest to the same
+    /// `path` hashes what it holds again and asks only for the rest. A corrupt download, or one
+    /// that fails before any byte came, leaves nothing at `path` nor beside it. Large blobs come
+    /// in parallel ranges ([`ParallelOptions`](crate::ParallelOptions)). Returns the blob's size.
     ///
     /// ```no_run
     /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
@@ -435,10 +483,87 @@ impl BlobClient {
         digest: &Digest,
         path: impl AsRef<Path>,
     ) -> Result<u64> {
+        self.download_blob_to_with_progress(repository, digest, path, &mut |_, _| {})
+    }
+
+    /// [`download_blob_to`](Self::download_blob_to), calling `progress(bytes_in_file, size)` as
+    /// bytes are written (first with what an earlier run left, then every 256 KiB or so).
+    ///
+    /// ```no_run
+    /// # use azcontainerregistry::{BlobClient, ClientOptions, Credential, Digest};
+    /// # let blobs = BlobClient::new(
+    /// #     "http://127.0.0.1:5000",
+    /// #     Credential::anonymous(),
+    /// #     ClientOptions::default(),
+    /// # )?;
+    /// # let digest = Digest::of(b"hello");
+    /// blobs.download_blob_to_with_progress("hello-world", &digest, "layer", &mut |n, size| {
+    ///     eprintln!("{n} of {size:?} bytes");
+    /// })?;
+    /// # Ok::<(), azcontainerregistry::Error>(())
+    /// ```
+    pub fn download_blob_to_with_progress(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        path: impl AsRef<Path>,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
         validate_repository(repository)?;
-        atomic_file::write_with(path.as_ref(), "download path", |file| {
-            self.get_blob(repository, digest)?.copy_to(file)
-        })
+        self.download_resumable(repository, digest, None, path.as_ref(), progress)
+    }
+
+    /// [`download_blob_to_with_progress`](Self::download_blob_to_with_progress) of a blob that
+    /// must also be `expected_size` bytes when given (a descriptor's size); name validated.
+    pub(crate) fn download_resumable(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        expected_size: Option<u64>,
+        path: &Path,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        let mut partial = Partial::open(path, digest)?;
+        let mut verifier = Verifier::new(digest.clone(), None);
+        let rehashed = partial.rehash(&mut |b| verifier.update(b).map_err(io_to_error));
+        if let Err(e) = rehashed {
+            partial.discard();
+            return Err(e);
+        }
+        let size = partial.size();
+        let outcome = self
+            .get_blob_at(repository, digest, verifier, size)
+            .and_then(|reader| match expected_size {
+                Some(s) => reader.with_expected_size(s),
+                None => Ok(reader),
+            })
+            .and_then(|mut reader| {
+                partial.set_size(reader.size());
+                progress(partial.done(), partial.size());
+                let size = partial.size();
+                let mut out = ProgressWriter {
+                    inner: &mut partial,
+                    progress: &mut *progress,
+                    size,
+                };
+                reader.copy_to(&mut out)
+            });
+        match outcome {
+            Ok(_) => {
+                let size = partial.done();
+                partial.finish(path)?;
+                Ok(size)
+            }
+            Err(e) if (e.is_transport() || matches!(e, Error::Io(_))) && partial.done() > 0 => {
+                // keep what came for the next run
+                let _ = partial.record();
+                Err(e)
+            }
+            Err(e) => {
+                partial.discard();
+                Err(e)
+            }
+        }
     }
 
     /// Reads the bytes `range` (end exclusive) of a blob (`GET` with `Range`, 206). The answer's

@@ -17,7 +17,7 @@
 //! | `CancelUpload` | [`BlobClient::cancel_upload`] |
 //! | `GetUploadStatus` | [`BlobClient::get_upload_status`] |
 //! | `BlobDigestCalculator` | [`DigestCalculator`](crate::DigestCalculator) |
-//! | — | [`BlobClient::download_blob_to`] (atomic file), [`BlobReader::copy_to`] (two threads) |
+//! | — | [`BlobClient::download_blob_to`] (resumable file), [`BlobReader::copy_to`] (two threads) |
 //! | — | [`BlobClient::upload_blob`], [`upload_blob_seekable`], [`upload_file`] |
 //!
 //! [`upload_blob_seekable`]: BlobClient::upload_blob_seekable
@@ -67,8 +67,11 @@
 
 mod download;
 mod engine;
+mod partial;
 mod pipe;
 mod range;
+mod ranged;
+mod reattach;
 mod session;
 mod upload;
 

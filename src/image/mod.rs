@@ -211,12 +211,18 @@ pub fn pull(
             return Ok(());
         }
         tracker.started(&b.digest, b.size);
-        // verified once, hashing on its own thread (BlobReader::copy_to), straight into the layout
-        let mut stream = blobs
-            .get_blob(repo, &b.digest)?
-            .with_expected_size(b.size)?;
-        layout.write_blob_with(&b.digest, |file| {
-            stream.copy_to(&mut tracker.writer(file, &b.digest, b.size))
+        // verified once, hashing on its own thread, into BLOB.partial beside its place in the
+        // layout: a pull that dies resumes there (BlobClient::download_blob_to)
+        let path = layout.blob_path(&b.digest);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut reported = 0u64;
+        blobs.download_resumable(repo, &b.digest, Some(b.size), &path, &mut |done, _| {
+            if done > reported {
+                tracker.advanced(&b.digest, b.size, done, (done - reported) as usize);
+                reported = done;
+            }
         })?;
         stats.moved(b.size);
         tracker.finished(&b.digest, b.size);

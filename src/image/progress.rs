@@ -112,7 +112,8 @@ impl Tracker {
         }
     }
 
-    fn advanced(&self, digest: &Digest, size: u64, transferred: u64, n: usize) {
+    /// Reports `n` more bytes of a blob, `transferred` in all.
+    pub(crate) fn advanced(&self, digest: &Digest, size: u64, transferred: u64, n: usize) {
         self.bytes_done.fetch_add(n as u64, Ordering::SeqCst);
         self.emit(ProgressKind::Advanced, digest, size, transferred);
     }

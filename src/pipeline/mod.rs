@@ -18,7 +18,7 @@ use crate::credential::Credential;
 use crate::credential::challenge;
 use crate::error::{Credentials, Error, Result};
 use crate::http::{Body, Method, Request, Response, Transport, Url, resolve};
-use crate::options::{Api, ClientOptions, RetryOptions};
+use crate::options::{Api, ClientOptions, ParallelOptions, RetryOptions};
 use crate::redact;
 
 const MAX_REDIRECTS: usize = 5;
@@ -36,6 +36,7 @@ struct Inner {
     transport: Transport,
     auth: auth::AuthPolicy,
     api: Api,
+    parallel: ParallelOptions,
     /// Whether the registry is ACR, once decided (held while probing: one probe at most).
     acr: Mutex<Option<bool>>,
 }
@@ -76,6 +77,7 @@ impl Pipeline {
                 transport,
                 auth,
                 api: options.api,
+                parallel: options.parallel.clone(),
                 acr: Mutex::default(),
             }),
         })
@@ -84,6 +86,11 @@ impl Pipeline {
     /// The retry options the client was made with (resuming transfers reuse their delays).
     pub(crate) fn retry_options(&self) -> &RetryOptions {
         self.inner.transport.retry_options()
+    }
+
+    /// How large blobs are downloaded.
+    pub(crate) fn parallel(&self) -> &ParallelOptions {
+        &self.inner.parallel
     }
 
     /// The registry's endpoint.

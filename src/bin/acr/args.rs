@@ -67,6 +67,14 @@ pub struct Cli {
     /// (*.azurecr.io, .cn, .us and the air-gapped clouds').
     #[arg(long = "azure-ad-host", value_name = "HOST", global = true)]
     pub azure_ad_hosts: Vec<String>,
+    /// Connections per blob download: a blob above 32 MiB comes in byte ranges over this many
+    /// connections at once (1: one stream). Default 8.
+    #[arg(long, global = true, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub parallel: u16,
+    /// Bytes per range of a parallel download (64 KiB to 256 MiB). Default 4 MiB.
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub range_size: Option<u64>,
     /// Log more on stderr: -v info, -vv debug, -vvv trace (secrets are redacted).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -480,6 +488,10 @@ pub enum BlobCommand {
         /// Upload in chunks of this many bytes (default: one request).
         #[arg(long)]
         chunk_size: Option<usize>,
+        /// Upload in chunks (8 MiB unless --chunk-size), saving the session beside the file
+        /// (FILE.acr-upload.json) after each one, and carry on from a saved session.
+        #[arg(long)]
+        resume: bool,
     },
     /// Exit 0 and print the size when the blob exists, exit 1 otherwise.
     Exists {

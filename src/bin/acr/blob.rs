@@ -4,13 +4,15 @@ use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
 
+use azcontainerregistry::blob::DEFAULT_CHUNK_SIZE;
 use azcontainerregistry::{BlobClient, Digest, MountOutcome, UploadMode, UploadOptions};
 
 use crate::AnyResult;
 use crate::args::{BlobCommand, Cli};
 use crate::connect::{client_and_ref, client_for, registry};
 use crate::output::{self, file_error};
-use crate::progress::{CountingReader, CountingWriter, Meter};
+use crate::progress::{CountingReader, Meter};
+use crate::upload_state;
 
 /// Runs a `blob` command; only `exists` answers with an exit status other than success.
 pub fn run(cli: &Cli, command: &BlobCommand) -> AnyResult<ExitCode> {
@@ -20,6 +22,19 @@ pub fn run(cli: &Cli, command: &BlobCommand) -> AnyResult<ExitCode> {
             repo,
             file,
             chunk_size,
+            resume: true,
+        } => {
+            let registry = registry(cli)?;
+            let blobs = client_for(cli, &registry)?.blob_client();
+            let chunk = chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE) as u64;
+            let digest = upload_state::put(&blobs, &registry, repo, file, chunk)?;
+            output::line(digest)?;
+        }
+        BlobCommand::Put {
+            repo,
+            file,
+            chunk_size,
+            resume: false,
         } => put(cli, repo, file, *chunk_size)?,
         BlobCommand::Exists { reference } => return exists(cli, reference),
         BlobCommand::Mount { reference, from } => mount(cli, reference, from)?,
@@ -34,32 +49,22 @@ fn blob_ref(cli: &Cli, text: &str) -> AnyResult<(BlobClient, String, Digest)> {
     Ok((client.blob_client(), r.repository().to_string(), digest))
 }
 
-/// `blob get`: downloads a blob, verified, to `output` (atomically: a temporary file in the same
-/// directory, renamed once the digest matched), with a note on stderr. One `GET`: its
-/// `Content-Length` sizes the progress bar.
+/// `blob get`: downloads a blob, verified, to `output` (resumable: `OUTPUT.partial` and its
+/// sidecar keep what came when the download is interrupted, and the next `blob get` to the same
+/// file carries on), with a note on stderr. One `GET` for a small blob: its `Content-Length`
+/// sizes the progress bar; a large one comes in parallel ranges (`--parallel`).
 fn get(cli: &Cli, reference: &str, output: &Path) -> AnyResult<()> {
     let (blobs, repo, digest) = blob_ref(cli, reference)?;
-    let mut reader = blobs.get_blob(&repo, &digest)?;
-    let meter = Meter::new(reader.size(), "download");
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".acr-download-");
-    // what `File::create` gives: 0666 less the umask (a temporary file alone would be 0600)
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder
-        .tempfile_in(dir)
-        .map_err(file_error(dir, "create a file in"))?;
-    let written = reader.copy_to(&mut CountingWriter::new(temp.as_file_mut(), &meter))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(file_error(output, "write"))?;
-    temp.persist(output)
-        .map_err(|e| file_error(output, "write")(e.error))?;
-    meter.finish();
+    let mut meter: Option<Meter> = None;
+    let written =
+        blobs.download_blob_to_with_progress(&repo, &digest, output, &mut |done, size| {
+            meter
+                .get_or_insert_with(|| Meter::new(size, "download"))
+                .set_position(done)
+        })?;
+    if let Some(m) = meter {
+        m.finish();
+    }
     output::note(format!(
         "{digest}: {written} bytes verified -> {}",
         output.display()

@@ -67,6 +67,10 @@ pub fn options(cli: &Cli) -> ClientOptions {
         },
         ..Default::default()
     };
+    options.parallel.connections = usize::from(cli.parallel);
+    if let Some(r) = cli.range_size {
+        options.parallel.chunk_size = r;
+    }
     if let Some(a) = &cli.audience {
         options.audience = Audience::Custom(a.clone());
     }

@@ -71,6 +71,7 @@ mod progress;
 mod props;
 mod purge;
 mod referrers;
+mod upload_state;
 
 use std::error::Error;
 use std::io;

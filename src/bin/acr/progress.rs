@@ -2,8 +2,9 @@
 //! total and one bar per blob for an image transfer.
 //!
 //! A blob's bar shows the position in the blob, moved by the adapters [`CountingReader`] (an
-//! upload's source: a seek back, to hash first or to resume, moves the bar back) and
-//! [`CountingWriter`] (a download's file). With `ACR_PROGRESS_EVENTS=1` (a hidden test hook) each
+//! upload's source: a seek back, to hash first or to resume, moves the bar back) and by
+//! [`Meter::set_position`] (a download's progress callback). With `ACR_PROGRESS_EVENTS=1` (a
+//! hidden test hook) each
 //! move is also printed on stderr as `progress: WHAT POSITION/SIZE`, where no terminal is needed.
 
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ impl Meter {
     }
 
     /// Moves the bar to `position`.
-    fn set_position(&self, position: u64) {
+    pub fn set_position(&self, position: u64) {
         if position == self.bar.position() {
             return;
         }
@@ -99,40 +100,6 @@ impl<R: Seek> Seek for CountingReader<'_, R> {
             self.meter.set_position(self.position);
         }
         Ok(self.position)
-    }
-}
-
-/// A destination whose writes move a [`Meter`] by the bytes written.
-pub struct CountingWriter<'a, W> {
-    /// The destination.
-    inner: W,
-    /// The meter it moves.
-    meter: &'a Meter,
-    /// Bytes written.
-    written: u64,
-}
-
-impl<'a, W> CountingWriter<'a, W> {
-    /// Counts what is written to `inner`.
-    pub fn new(inner: W, meter: &'a Meter) -> Self {
-        CountingWriter {
-            inner,
-            meter,
-            written: 0,
-        }
-    }
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        self.meter.set_position(self.written);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -231,15 +198,5 @@ mod tests {
         r.seek(SeekFrom::Start(0)).unwrap();
         io::copy(&mut r, &mut io::sink()).unwrap();
         assert_eq!(meter.bar.position(), 1000);
-    }
-
-    #[test]
-    fn a_writer_moves_the_meter_by_the_bytes_written() {
-        let meter = Meter::new(None, "download");
-        let mut w = CountingWriter::new(Vec::new(), &meter);
-        w.write_all(&[1; 300]).unwrap();
-        assert_eq!(meter.bar.position(), 300);
-        w.write_all(&[1; 200]).unwrap();
-        assert_eq!(meter.bar.position(), 500);
     }
 }

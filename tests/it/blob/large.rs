@@ -50,7 +50,18 @@ fn vm_hwm_kib() -> u64 {
 }
 
 fn transfer(url: &str) {
-    let blobs = blob_client(url);
+    // one stream: this is the single-stream memory bound (parallel ranges hold up to
+    // connections x range size more, see blob::parallel)
+    let options = azcontainerregistry::ClientOptions {
+        parallel: azcontainerregistry::ParallelOptions::single(),
+        ..Default::default()
+    };
+    let blobs = azcontainerregistry::BlobClient::new(
+        url,
+        azcontainerregistry::Credential::anonymous(),
+        options,
+    )
+    .unwrap();
     let before = vm_hwm_kib();
     let up = blobs
         .upload_blob(

@@ -4,6 +4,7 @@ mod logging;
 mod login;
 mod loopback;
 mod oci;
+mod resume;
 mod stream;
 mod terminal;
 mod transfer;

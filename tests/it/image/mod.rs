@@ -1,4 +1,5 @@
 mod hostile;
 mod nested;
 mod push_pull;
+mod requests;
 mod skopeo;

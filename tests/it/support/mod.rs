@@ -10,6 +10,9 @@
 //! - [`FaultProxy`]: a TCP proxy that can cut connections after N bytes in either direction.
 //! - [`hostile`]: a scriptable misbehaving HTTP/1.1 server (raw bytes, trickling, silence).
 //! - [`http`]: a raw std-only HTTP/1.1 client for seeding/inspecting the registry.
+//! - [`blob_server`]: one blob over HTTP/1.1 with `Range`, misbehaving on demand (ignoring
+//!   `Range`, short, corrupt or cut ranges, redirects to expiring storage URLs), throttled, logged.
+//! - [`counting_proxy`]: a TCP proxy recording the request line of every request (round trips).
 //! - [`acr_mock`]: a mock Azure Container Registry on mockito (challenge, `/oauth2/exchange`,
 //!   `/oauth2/token`, sign-in flows, paged listings), `FakeAad`, fixtures from
 //!   `tests/it/fixtures/`.
@@ -27,8 +30,10 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod acr_mock;
+pub mod blob_server;
 pub mod child;
 pub mod cli;
+pub mod counting_proxy;
 pub mod fake_acr;
 pub mod fault_proxy;
 pub mod hostile;
