@@ -227,6 +227,64 @@ fn blob_put_resume_carries_on_from_a_saved_session_and_starts_again_when_it_is_g
     assert!(stderr.contains("starting the upload again"), "{stderr}");
 }
 
+#[test]
+fn a_killed_blob_put_resume_carries_on_from_what_the_registry_holds() {
+    use crate::support::upload_server::UploadServer;
+
+    // 6 MiB sent at about 2 MiB/s in 1 MiB chunks: killed after about half, in a chunk
+    let server = UploadServer::start(2 * MIB);
+    let data = pseudo_random(6 * MIB as usize + 5, 33);
+    let digest = sha256_digest(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("layer.bin");
+    std::fs::write(&file, &data).unwrap();
+    let url = server.url();
+    let args = [
+        "--api",
+        "oci",
+        "--registry",
+        &url,
+        "blob",
+        "put",
+        "--resume",
+        "--chunk-size",
+        "1048576",
+        "put/resume",
+        file.to_str().unwrap(),
+    ];
+    let mut child = spawn(&args);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.held() < 3 * MIB {
+        assert!(Instant::now() < deadline, "the upload did not get to half");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "acr ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let kept = server.held();
+    assert!(!server.completed());
+
+    let before = server.received();
+    let run = spawn(&args).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming the upload at byte {kept}")),
+        "{stderr}"
+    );
+    assert!(server.completed(), "the blob {digest} was not completed");
+    let missing = data.len() as u64 - kept;
+    let sent = server.received() - before;
+    assert!(
+        sent >= missing && sent <= missing + missing / 10,
+        "sent {sent} bytes for the {missing} missing"
+    );
+}
+
 /// `examples/shaping_proxy` in front of `target`, killed on drop; counts the bytes it sent down.
 struct Shaper {
     child: Child,

@@ -42,6 +42,7 @@ pub mod layout;
 pub mod mock;
 pub mod registry;
 pub mod token_issuer;
+pub mod upload_server;
 
 pub use fault_proxy::{Direction, FaultProxy};
 pub use http::RawResponse;
