@@ -108,7 +108,9 @@ pub(crate) fn fetch_token_with_refresh(
     }
     form.push(("refresh_token", refresh_token.expose()));
     let body = form_urlencode(&form);
+    // a token request only hands out a token: safe to send again after a timeout
     let mut req = Request::new(Method::POST, realm.clone())
+        .idempotent()
         .header("Accept", "application/json")
         .form(body.as_bytes());
     let resp = transport.send(&mut req, None)?;

@@ -1,6 +1,7 @@
 //! What cannot heal is not retried: TLS against a plain-HTTP port (with a hint), a refused
 //! connection on loopback, a name that does not resolve; a timeout is retried for a GET but not
-//! for an upload-session start (a POST). Attempts are counted, never timed.
+//! for an upload-session start (a POST), and is for a token request (it only hands out a token).
+//! Attempts are counted, never timed.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -150,4 +151,39 @@ fn a_timed_out_upload_start_is_not_retried() {
         seen[0].line.starts_with("POST /v2/a/blobs/uploads/"),
         "{seen:?}"
     );
+}
+
+#[test]
+fn a_timed_out_refresh_token_request_is_retried() {
+    // a token request only hands out a token: safe to send again, like ACR's token exchanges
+    let server = Scripted::start(|seen, _| {
+        if seen.line.starts_with("POST /token") {
+            return Reply::Hang;
+        }
+        let host = seen
+            .headers
+            .iter()
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let challenge = format!(r#"Bearer realm="http://{host}/token",service="svc""#);
+        Reply::status(401, &[("WWW-Authenticate", &challenge)], "")
+    });
+    let url = server.url();
+    let e = within(Duration::from_secs(30), move || {
+        Client::new(&url, Credential::identity_token("refresh"), impatient(2))?
+            .list_tag_names("a", Default::default())
+            .collect::<azcontainerregistry::Result<Vec<_>>>()
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("timed out") || matches!(e, Error::Timeout { .. }),
+        "{e:?}"
+    );
+    let posts = server
+        .seen()
+        .iter()
+        .filter(|s| s.line.starts_with("POST /token"))
+        .count();
+    assert_eq!(posts, 3, "{:?}", server.seen());
 }
