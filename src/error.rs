@@ -38,7 +38,7 @@ pub enum Error {
     /// `retry_after`.
     #[error(
         "{error}; the registry asks to retry after {} (at {}), longer than this client waits \
-         (RetryOptions::max_delay and budget)",
+         (RetryOptions::max_delay and budget; acr: --timeout)",
         describe_wait(*retry_after),
         httpdate::fmt_http_date(*retry_at)
     )]
@@ -122,7 +122,8 @@ pub enum Error {
 
     /// A configured timeout elapsed.
     #[error(
-        "timed out talking to {url}: {message}; raise the timeouts in ClientOptions if the registry is slow"
+        "timed out talking to {url}: {message}; raise the timeouts in ClientOptions (acr: \
+         --timeout) if the registry is slow"
     )]
     Timeout {
         /// The URL, redacted.
